@@ -1,0 +1,561 @@
+/*
+ * machine.c - a machine as a value, and the public entry points. Each entry
+ * point validates its arguments, enters the variant's threading discipline
+ * (the single TCG thread's lock under mttcg=false; an exec region that
+ * start_exclusive can wait for, for the variants that stop the world), and
+ * calls the design's own step.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const struct variant_ops *const variant_ops_table[SUT_NVARIANTS] = {
+    [SUT_V6] = &sut_ops_v6, [SUT_V8] = &sut_ops_v8,
+    [SUT_FIXED] = &sut_ops_fixed, [SUT_CMPXCHG] = &sut_ops_cmpxchg,
+};
+
+/* ---- threading ----------------------------------------------------------- */
+
+static bool exec_regions(const sut_machine *m)
+{
+    return m->cfg.mttcg && m->ops->exec_regions;
+}
+
+static void enter(sut_machine *m, sut_cpu *c)
+{
+    if (!m->cfg.mttcg) {
+        pthread_mutex_lock(&m->bql);
+    } else if (c && exec_regions(m)) {
+        pthread_mutex_lock(&m->excl_mutex);
+        while (m->exclusive_active) {
+            pthread_cond_wait(&m->excl_resume, &m->excl_mutex);
+        }
+        c->running = true;
+        pthread_mutex_unlock(&m->excl_mutex);
+    }
+}
+
+static void leave(sut_machine *m, sut_cpu *c)
+{
+    if (!m->cfg.mttcg) {
+        pthread_mutex_unlock(&m->bql);
+    } else if (c && exec_regions(m)) {
+        pthread_mutex_lock(&m->excl_mutex);
+        c->running = false;
+        if (m->exclusive_active) {
+            pthread_cond_broadcast(&m->excl_cond);
+        }
+        pthread_mutex_unlock(&m->excl_mutex);
+    }
+}
+
+/* Stop every other vCPU at the end of its current call (self may be NULL for
+ * a non-vCPU caller). A no-op with one TCG thread: the others are not
+ * running by construction. */
+void start_exclusive(sut_machine *m, sut_cpu *self)
+{
+    if (!exec_regions(m)) {
+        return;
+    }
+    pthread_mutex_lock(&m->excl_mutex);
+    if (self) {
+        self->running = false;
+    }
+    while (m->exclusive_active) {
+        pthread_cond_wait(&m->excl_resume, &m->excl_mutex);
+    }
+    m->exclusive_active = true;
+    for (;;) {
+        bool any = false;
+        for (unsigned i = 0; i < m->cfg.max_cpus; i++) {
+            any |= &m->cpus[i] != self && m->cpus[i].running;
+        }
+        if (!any) {
+            break;
+        }
+        pthread_cond_wait(&m->excl_cond, &m->excl_mutex);
+    }
+    pthread_mutex_unlock(&m->excl_mutex);
+}
+
+void end_exclusive(sut_machine *m, sut_cpu *self)
+{
+    if (!exec_regions(m)) {
+        return;
+    }
+    pthread_mutex_lock(&m->excl_mutex);
+    m->exclusive_active = false;
+    if (self) {
+        self->running = true;
+    }
+    pthread_cond_broadcast(&m->excl_resume);
+    pthread_mutex_unlock(&m->excl_mutex);
+}
+
+/* ---- lifecycle ----------------------------------------------------------- */
+
+static void cpu_free(sut_cpu *c)
+{
+    free(c->tlb);
+    free(c->iotlb);
+    free(c->vtlb);
+    free(c->viotlb);
+    pthread_mutex_destroy(&c->wq_lock);
+}
+
+static int cpu_init(sut_machine *m, sut_cpu *c, unsigned index)
+{
+    const size_t n = (size_t)m->cfg.mmu_modes * m->tlb_size;
+    const size_t nv = (size_t)m->cfg.mmu_modes * m->cfg.vtlb_size;
+
+    c->index = index;
+    c->tlb = malloc(n * sizeof(*c->tlb));
+    c->iotlb = calloc(n, sizeof(*c->iotlb));
+    c->vtlb = malloc((nv ? nv : 1) * sizeof(*c->vtlb));
+    c->viotlb = calloc(nv ? nv : 1, sizeof(*c->viotlb));
+    pthread_mutex_init(&c->wq_lock, NULL);
+    if (!c->tlb || !c->iotlb || !c->vtlb || !c->viotlb) {
+        return SUT_ENOMEM;
+    }
+    /* The env is zero-allocated: begin = end = 0, a range that overlaps
+     * every store (spec 2.6). The corrected variants start with none. */
+    c->range_begin = m->ops->exec_regions ? EXCLUSIVE_RESET_ADDR : 0;
+    c->range_end = 0;
+    c->exclusive_addr = UINT64_MAX;
+    tlb_flush_now(m, c);
+    return SUT_OK;
+}
+
+sut_machine *sut_new(const sut_config *cfg, int *err)
+{
+    int rc = sut_config_check(cfg);
+    int dummy;
+    err = err ? err : &dummy;
+    if (rc) {
+        *err = rc;
+        return NULL;
+    }
+    const unsigned max_cpus = cfg->max_cpus ? cfg->max_cpus : cfg->smp_cpus;
+    sut_machine *m = calloc(1, sizeof(*m) + max_cpus * sizeof(sut_cpu));
+    if (!m) {
+        *err = SUT_ENOMEM;
+        return NULL;
+    }
+    m->cfg = *cfg;
+    m->cfg.max_cpus = max_cpus;
+    m->ops = variant_ops_table[cfg->variant];
+    m->page_size = 1ULL << cfg->page_bits;
+    m->page_mask = ~(m->page_size - 1);
+    m->tlb_size = 1u << cfg->tlb_bits;
+    m->dirty_nocode = m->ops->exec_regions ? (DIRTY_CLIENTS_NOCODE & DIRTY_CLIENTS_NOEXCL)
+                                           : DIRTY_CLIENTS_NOCODE;
+    pthread_mutex_init(&m->ramlist_mutex, NULL);
+    pthread_mutex_init(&m->excl_lock, NULL);
+    pthread_mutex_init(&m->bql, NULL);
+    pthread_mutex_init(&m->excl_mutex, NULL);
+    pthread_cond_init(&m->excl_cond, NULL);
+    pthread_cond_init(&m->excl_resume, NULL);
+    m->mmio = calloc(1, SUT_MMIO_SIZE);
+    m->excl_history = malloc(cfg->history_len * sizeof(uint64_t));
+    rc = (m->mmio && m->excl_history) ? SUT_OK : SUT_ENOMEM;
+    for (unsigned i = 0; m->excl_history && i < cfg->history_len; i++) {
+        m->excl_history[i] = EXCLUSIVE_RESET_ADDR;
+    }
+    for (unsigned i = 0; rc == SUT_OK && i < max_cpus; i++) {
+        rc = cpu_init(m, &m->cpus[i], i);
+    }
+    m->stats = (sut_stats){0};
+    if (rc) {
+        sut_free(m);
+        *err = rc;
+        return NULL;
+    }
+    *err = SUT_OK;
+    return m;
+}
+
+void sut_free(sut_machine *m)
+{
+    if (!m) {
+        return;
+    }
+    for (unsigned i = 0; i < m->cfg.max_cpus; i++) {
+        cpu_free(&m->cpus[i]);
+    }
+    ram_free_all(m);
+    free(m->mmio);
+    free(m->excl_history);
+    pthread_mutex_destroy(&m->ramlist_mutex);
+    pthread_mutex_destroy(&m->excl_lock);
+    pthread_mutex_destroy(&m->bql);
+    pthread_mutex_destroy(&m->excl_mutex);
+    pthread_cond_destroy(&m->excl_cond);
+    pthread_cond_destroy(&m->excl_resume);
+    free(m);
+}
+
+const sut_config *sut_get_config(const sut_machine *m)
+{
+    return &m->cfg;
+}
+
+void sut_get_stats(const sut_machine *m, sut_stats *out)
+{
+    const uint64_t *src = (const uint64_t *)&m->stats;
+    uint64_t *dst = (uint64_t *)out;
+    for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++) {
+        dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+    }
+}
+
+/* ---- RAM ----------------------------------------------------------------- */
+
+int sut_ram_block_add(sut_machine *m, uint64_t size, uint64_t max_size, unsigned flags,
+                      uint64_t *offset_out)
+{
+    uint64_t off;
+    if (!m) {
+        return SUT_EINVAL;
+    }
+    enter(m, NULL);
+    int rc = ram_block_add(m, size, max_size, flags, &off);
+    leave(m, NULL);
+    if (rc == SUT_OK && offset_out) {
+        *offset_out = off;
+    }
+    return rc;
+}
+
+int sut_ram_resize(sut_machine *m, uint64_t offset, uint64_t new_size)
+{
+    if (!m) {
+        return SUT_EINVAL;
+    }
+    enter(m, NULL);
+    start_exclusive(m, NULL);
+    int rc = ram_resize(m, offset, new_size);
+    end_exclusive(m, NULL);
+    leave(m, NULL);
+    return rc;
+}
+
+int sut_ram_block_remove(sut_machine *m, uint64_t offset)
+{
+    if (!m) {
+        return SUT_EINVAL;
+    }
+    enter(m, NULL);
+    start_exclusive(m, NULL);
+    const ram_block *b = NULL;
+    const ram_list *l = ram_list_get(m);
+    for (unsigned i = 0; l && i < l->n; i++) {
+        b = l->b[i]->offset == offset ? l->b[i] : b;
+    }
+    uint64_t len = b ? b->max_length : 0;
+    int rc = ram_block_remove(m, offset);
+    if (rc == SUT_OK) {
+        m->ops->external_write(m, offset, len);
+    }
+    end_exclusive(m, NULL);
+    leave(m, NULL);
+    return rc;
+}
+
+uint64_t sut_last_ram_offset(const sut_machine *m)
+{
+    return m ? ram_last_offset(m) : 0;
+}
+
+int sut_ram_block_info(const sut_machine *m, unsigned i, uint64_t *offset, uint64_t *used,
+                       uint64_t *max, unsigned *flags)
+{
+    const ram_list *l = m ? ram_list_get(m) : NULL;
+    if (!l || i >= l->n) {
+        return SUT_ENOENT;
+    }
+    const ram_block *b = l->b[i];
+    if (offset) *offset = b->offset;
+    if (used) *used = __atomic_load_n(&b->used_length, __ATOMIC_ACQUIRE);
+    if (max) *max = b->max_length;
+    if (flags) *flags = b->flags;
+    return SUT_OK;
+}
+
+int sut_map_page(sut_machine *m, uint64_t vaddr, uint64_t paddr)
+{
+    if (!m || vaddr >= SUT_VADDR_LIMIT) {
+        return SUT_EINVAL;
+    }
+    const uint64_t vpage = vaddr & m->page_mask, ppage = paddr & m->page_mask;
+    int rc = SUT_OK;
+    enter(m, NULL);
+    unsigned i = 0;
+    while (i < m->n_alias && m->alias[i].vpage != vpage) {
+        i++;
+    }
+    if (vpage == ppage) {
+        if (i < m->n_alias) {
+            m->alias[i] = m->alias[--m->n_alias];
+        }
+    } else if (i < m->n_alias) {
+        m->alias[i].ppage = ppage;
+    } else if (m->n_alias < sizeof(m->alias) / sizeof(m->alias[0])) {
+        m->alias[m->n_alias].vpage = vpage;
+        m->alias[m->n_alias].ppage = ppage;
+        m->n_alias++;
+    } else {
+        rc = SUT_ENOSPC;
+    }
+    /* A broadcast TLB invalidate of the page, completed. */
+    for (unsigned c = 0; rc == SUT_OK && c < m->cfg.max_cpus; c++) {
+        tlb_flush_page_now(m, &m->cpus[c], vaddr);
+    }
+    leave(m, NULL);
+    return rc;
+}
+
+/* ---- guest accesses ------------------------------------------------------- */
+
+static bool valid_access(const sut_machine *m, unsigned cpu, unsigned mmu, unsigned size)
+{
+    return m && cpu < m->cfg.max_cpus && mmu < m->cfg.mmu_modes &&
+           (size == 1 || size == 2 || size == 4 || size == 8);
+}
+
+static bool paddr_mapped(const sut_machine *m, uint64_t paddr)
+{
+    return (paddr >= SUT_MMIO_BASE && paddr - SUT_MMIO_BASE < SUT_MMIO_SIZE) ||
+           ram_find(m, paddr, true) != NULL;
+}
+
+/* Faults are taken before anything happens, so a failed call has no effect
+ * (QEMU would raise a guest exception part-way; the harness wants none). */
+static int check_mapped(const sut_machine *m, uint64_t vaddr, unsigned size)
+{
+    uint64_t pa;
+    if (vaddr + size > SUT_VADDR_LIMIT) {
+        return SUT_EFAULT;
+    }
+    for (uint64_t a = vaddr; a < vaddr + size; a = (a & m->page_mask) + m->page_size) {
+        if (translate(m, a, &pa) || !paddr_mapped(m, pa)) {
+            return SUT_EFAULT;
+        }
+    }
+    return SUT_OK;
+}
+
+int sut_load(sut_machine *m, unsigned cpu, unsigned mmu_idx, uint64_t vaddr, unsigned size,
+             bool be, uint64_t *val)
+{
+    if (!valid_access(m, cpu, mmu_idx, size) || !val) {
+        return SUT_EINVAL;
+    }
+    sut_cpu *c = &m->cpus[cpu];
+    enter(m, c);
+    int rc = check_mapped(m, vaddr, size);
+    if (rc == SUT_OK) {
+        rc = load_helper(m, c, mmu_idx, vaddr, size, be, val);
+    }
+    leave(m, c);
+    return rc;
+}
+
+int sut_store(sut_machine *m, unsigned cpu, unsigned mmu_idx, uint64_t vaddr, unsigned size,
+              bool be, uint64_t val)
+{
+    if (!valid_access(m, cpu, mmu_idx, size)) {
+        return SUT_EINVAL;
+    }
+    sut_cpu *c = &m->cpus[cpu];
+    enter(m, c);
+    int rc = check_mapped(m, vaddr, size);
+    if (rc == SUT_OK) {
+        c->mmio_nw = 0;
+        rc = store_helper(m, c, mmu_idx, vaddr, size, be, val);
+    }
+    leave(m, c);
+    return rc;
+}
+
+int sut_ll(sut_machine *m, unsigned cpu, unsigned mmu_idx, uint64_t vaddr, unsigned size,
+           bool be, uint64_t *val)
+{
+    if (!valid_access(m, cpu, mmu_idx, size) || !val) {
+        return SUT_EINVAL;
+    }
+    sut_cpu *c = &m->cpus[cpu];
+    enter(m, c);
+    int rc = check_mapped(m, vaddr, size);
+    if (rc == SUT_OK) {
+        rc = m->ops->ll(m, c, mmu_idx, vaddr, size, be, val);
+    }
+    leave(m, c);
+    return rc;
+}
+
+int sut_sc(sut_machine *m, unsigned cpu, unsigned mmu_idx, uint64_t vaddr, unsigned size,
+           bool be, uint64_t val, int *status)
+{
+    if (!valid_access(m, cpu, mmu_idx, size) || !status) {
+        return SUT_EINVAL;
+    }
+    sut_cpu *c = &m->cpus[cpu];
+    enter(m, c);
+    int rc = check_mapped(m, vaddr, size);
+    if (rc == SUT_OK) {
+        c->mmio_nw = 0;
+        rc = m->ops->sc(m, c, mmu_idx, vaddr, size, be, val, status);
+    }
+    if (rc == SUT_OK) {
+        if (*status == 0) {
+            STAT_INC(m, sc_success);
+        } else {
+            STAT_INC(m, sc_fail);
+        }
+    }
+    leave(m, c);
+    return rc;
+}
+
+int sut_clrex(sut_machine *m, unsigned cpu)
+{
+    if (!m || cpu >= m->cfg.max_cpus) {
+        return SUT_EINVAL;
+    }
+    sut_cpu *c = &m->cpus[cpu];
+    enter(m, c);
+    m->ops->clrex(m, c);
+    leave(m, c);
+    return SUT_OK;
+}
+
+int sut_run_work(sut_machine *m, unsigned cpu)
+{
+    if (!m || cpu >= m->cfg.max_cpus) {
+        return SUT_EINVAL;
+    }
+    sut_cpu *c = &m->cpus[cpu];
+    enter(m, c);
+    int n = run_work(m, c);
+    leave(m, c);
+    return n;
+}
+
+int sut_tlb_flush(sut_machine *m, unsigned cpu)
+{
+    if (!m || cpu >= m->cfg.max_cpus) {
+        return SUT_EINVAL;
+    }
+    sut_cpu *c = &m->cpus[cpu];
+    enter(m, c);
+    tlb_flush_now(m, c);
+    leave(m, c);
+    return SUT_OK;
+}
+
+int sut_tlb_flush_page(sut_machine *m, unsigned cpu, uint64_t vaddr)
+{
+    if (!m || cpu >= m->cfg.max_cpus) {
+        return SUT_EINVAL;
+    }
+    sut_cpu *c = &m->cpus[cpu];
+    enter(m, c);
+    tlb_flush_page_now(m, c, vaddr);
+    leave(m, c);
+    return SUT_OK;
+}
+
+/* tlb_protect_code: clear the CODE client, make the page's entries notdirty. */
+int sut_protect_code(sut_machine *m, uint64_t paddr)
+{
+    if (!m) {
+        return SUT_EINVAL;
+    }
+    enter(m, NULL);
+    start_exclusive(m, NULL);
+    int rc = SUT_EFAULT;
+    const ram_block *b = ram_find(m, paddr, true);
+    if (b) {
+        dirty_clear_range(m, paddr & m->page_mask, m->page_size, 1u << DIRTY_MEMORY_CODE);
+        tlb_reset_dirty_range(m, paddr);
+        rc = SUT_OK;
+    }
+    end_exclusive(m, NULL);
+    leave(m, NULL);
+    return rc;
+}
+
+/* address_space_write: invalidate_and_set_dirty never includes EXCLUSIVE. */
+int sut_dma_write(sut_machine *m, uint64_t paddr, unsigned size, uint64_t val)
+{
+    if (!m || !(size == 1 || size == 2 || size == 4 || size == 8)) {
+        return SUT_EINVAL;
+    }
+    enter(m, NULL);
+    int rc = SUT_OK;
+    for (unsigned i = 0; i < size && rc == SUT_OK; i++) {
+        rc = paddr_mapped(m, paddr + i) ? SUT_OK : SUT_EFAULT;
+    }
+    for (unsigned i = 0; i < size && rc == SUT_OK; i++) {
+        const uint64_t a = paddr + i;
+        const uint8_t byte = (uint8_t)(val >> (8 * i));
+        if (a >= SUT_MMIO_BASE) {
+            __atomic_store_n(&m->mmio[a - SUT_MMIO_BASE], byte, __ATOMIC_RELAXED);
+            continue;
+        }
+        const ram_block *b = ram_find(m, a, true);
+        if (b->flags & SUT_RAM_ROM) {
+            continue;
+        }
+        if (!dirty_get(m, a, DIRTY_MEMORY_CODE)) {
+            dirty_set_range(m, a, 1, 1u << DIRTY_MEMORY_CODE);
+        }
+        ram_host_store(b->host + (a - b->offset), 1, byte);
+        dirty_set_range(m, a, 1, (1u << DIRTY_MEMORY_VGA) | (1u << DIRTY_MEMORY_MIGRATION));
+    }
+    if (rc == SUT_OK) {
+        m->ops->external_write(m, paddr, size);
+    }
+    leave(m, NULL);
+    return rc;
+}
+
+int sut_peek(const sut_machine *m, uint64_t paddr, void *buf, size_t len)
+{
+    uint8_t *out = buf;
+    if (!m || (!buf && len)) {
+        return SUT_EINVAL;
+    }
+    for (size_t i = 0; i < len; i++) {
+        const uint64_t a = paddr + i;
+        if (a >= SUT_MMIO_BASE && a - SUT_MMIO_BASE < SUT_MMIO_SIZE) {
+            out[i] = __atomic_load_n(&m->mmio[a - SUT_MMIO_BASE], __ATOMIC_RELAXED);
+            continue;
+        }
+        const ram_block *b = ram_find(m, a, false);
+        if (!b) {
+            return SUT_EFAULT;
+        }
+        out[i] = __atomic_load_n(&b->host[a - b->offset], __ATOMIC_RELAXED);
+    }
+    return SUT_OK;
+}
+
+bool sut_page_is_exclusive(const sut_machine *m, uint64_t paddr)
+{
+    return m && m->ops->page_is_exclusive(m, paddr);
+}
+
+int sut_tlb_write_flags(const sut_machine *m, unsigned cpu, unsigned mmu_idx, uint64_t vaddr)
+{
+    if (!m || cpu >= m->cfg.max_cpus || mmu_idx >= m->cfg.mmu_modes) {
+        return -1;
+    }
+    const sut_cpu *c = &m->cpus[cpu];
+    const tlb_entry *te = &c->tlb[mmu_idx * m->tlb_size + tlb_index(m, vaddr)];
+    if (!tlb_hit(m, te->addr_write, vaddr)) {
+        return -1;
+    }
+    return (int)(te->addr_write & ~m->page_mask);
+}

@@ -1,0 +1,182 @@
+/*
+ * sut.h - public API of the systems under test: a standalone reconstruction of
+ * the "Slow-path for atomic instruction translation" design (exclusive dirty
+ * bitmap + TLB_EXCL softmmu slow path), see ../shared/design/llsc-slowpath-spec.md.
+ *
+ * A machine is a value: create one per fuzz input, drive it from one thread or
+ * from several (one per vCPU), destroy it. Nothing here is global state.
+ * The variant is chosen per machine at run time:
+ *   v6       cell bitmap (EXCL_BITMAP_CELL_SZ bits per page); mttcg=false is
+ *            v6-ST (sync flushes, one TCG thread), mttcg=true is v6-MT
+ *            (tcg_excl_access_lock, async flushes via the vCPU work queue)
+ *   v8       1 bit per page, RCU-grown DirtyMemoryBlocks, exclusive history
+ *   fixed    the design corrected so that the oracle of spec section 5 holds
+ *   cmpxchg  the value-comparing emulation QEMU merged instead (ABA-blind)
+ *
+ * Every entry point returns 0 or a negative SUT_E* code; invalid arguments
+ * never abort and never reach undefined behaviour. A negative return means the
+ * call had no effect at all (no memory, monitor or TLB change visible to the
+ * guest): unmapped addresses give SUT_EFAULT before anything happens.
+ *
+ * Threads: with mttcg=false the machine has one TCG thread (every call takes a
+ * global lock, round-robin style). With mttcg=true each vCPU's calls must come
+ * from one thread of its own, and only the variant's own locking applies (v8
+ * has none: that is W21). RAM adds and growing resizes may run concurrently
+ * with vCPU threads (that is W2 on v6); removal, shrinking resizes,
+ * sut_map_page, sut_protect_code and sut_dma_write are for the sequential
+ * harness (or any variant under mttcg=false).
+ *
+ * Variant rules a harness needs to know:
+ *  - Stores to a SUT_RAM_ROM block are discarded (memory unchanged).
+ *  - fixed and cmpxchg require naturally aligned LL/SC (else SUT_EALIGN, no
+ *    effect); v6 and v8 do not check alignment (W13, W18).
+ */
+#ifndef SUT_SUT_H
+#define SUT_SUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum sut_variant { SUT_V6, SUT_V8, SUT_FIXED, SUT_CMPXCHG, SUT_NVARIANTS };
+
+enum {
+    SUT_OK = 0,
+    SUT_EINVAL = -1,  /* bad argument or knob */
+    SUT_EFAULT = -2,  /* address not mapped (gap, beyond used_length, hole) */
+    SUT_ENOMEM = -3,  /* allocation failed */
+    SUT_ENOSPC = -4,  /* ram_addr space (ram_limit) exhausted */
+    SUT_ENOENT = -5,  /* no RAM block at that offset */
+    SUT_EALIGN = -6,  /* alignment fault (only variants that check) */
+};
+
+/* Upper bounds of the knobs: they cap memory so no input can exhaust it. */
+#define SUT_MAX_CPUS 64
+#define SUT_MAX_MMU_MODES 7
+#define SUT_MAX_TLB_BITS 8
+#define SUT_MAX_VTLB 16
+#define SUT_MAX_HISTORY 4096
+#define SUT_MAX_RAM_LIMIT (256ULL << 20)
+#define SUT_MAX_BLOCKS 32
+#define SUT_MIN_PAGE_BITS 10
+#define SUT_MAX_PAGE_BITS 16
+
+/* Guest physical map: RAM block bytes sit at guest-physical == ram_addr;
+ * one MMIO device (a byte-addressable register file that reads back what was
+ * written) sits at SUT_MMIO_BASE. Everything else is unassigned. */
+#define SUT_MMIO_BASE 0x100000000ULL
+#define SUT_MMIO_SIZE 0x10000ULL
+/* Guest virtual addresses are below this; identity-mapped unless aliased. */
+#define SUT_VADDR_LIMIT 0x200000000ULL
+
+typedef struct sut_config {
+    enum sut_variant variant;
+    unsigned smp_cpus;     /* boot vCPUs, 1..SUT_MAX_CPUS */
+    unsigned max_cpus;     /* vCPUs that exist, smp_cpus..SUT_MAX_CPUS; those
+                              >= smp_cpus are hot-plugged (W17) */
+    unsigned page_bits;    /* TARGET_PAGE_BITS, 10..16 (ARM32: 10) */
+    unsigned tlb_bits;     /* CPU_TLB_BITS, 1..8 */
+    unsigned vtlb_size;    /* CPU_VTLB_SIZE, 0..16 */
+    unsigned mmu_modes;    /* NB_MMU_MODES, 1..7 */
+    unsigned cell_sz;      /* v6 EXCL_BITMAP_CELL_SZ: 8, 16, 32 or 64 */
+    unsigned history_len;  /* v8 excl_history length, 1..SUT_MAX_HISTORY */
+    bool mttcg;            /* one host thread per vCPU: v6-MT; v8/fixed flush
+                              asynchronously through the work queues */
+    bool big_endian_host;  /* v6 cell view as a big-endian host reads it (W1) */
+    uint64_t ram_limit;    /* cap on last_ram_offset() in bytes */
+    unsigned dirty_block_bits; /* log2 of DIRTY_MEMORY_BLOCK_SIZE for the RCU
+                              block storage (v8, fixed, cmpxchg), 6..21;
+                              QEMU's value is 21 (2097152 bits) */
+} sut_config;
+
+typedef struct sut_machine sut_machine;
+
+/* Counters for liveness figures and for events that would be memory errors in
+ * QEMU (the reconstruction records them instead of corrupting the host). */
+typedef struct sut_stats {
+    uint64_t tlb_fills;           /* tlb_set_page calls (W11b) */
+    uint64_t flushes_full;        /* whole-TLB flushes performed */
+    uint64_t flushes_queued;      /* flush work items queued */
+    uint64_t flushes_dropped;     /* v6-MT requests dropped (pending) */
+    uint64_t sc_success, sc_fail;
+    uint64_t slow_stores;         /* stores through the exclusive branch */
+    uint64_t excl_bitmap_oob;     /* W16: cell index beyond the bitmap */
+    uint64_t host_oob_write;      /* W13: write beyond the RAMBlock end */
+    uint64_t rom_written;         /* W15: a store landed in ROM backing RAM */
+    uint64_t code_not_invalidated;/* W15: store to a code page skipped TB inval */
+    uint64_t mmio_double_write;   /* W19: one guest store wrote a device byte twice */
+} sut_stats;
+
+/* Configuration. */
+void sut_config_default(sut_config *c, enum sut_variant v);
+int sut_config_check(const sut_config *c);
+const char *sut_variant_name(enum sut_variant v);
+int sut_variant_parse(const char *name, enum sut_variant *out);
+const char *sut_strerror(int err);
+
+/* Lifecycle. sut_new copies the config; NULL with *err set on failure. */
+sut_machine *sut_new(const sut_config *c, int *err);
+void sut_free(sut_machine *m);
+const sut_config *sut_get_config(const sut_machine *m);
+void sut_get_stats(const sut_machine *m, sut_stats *out);
+
+/* RAM blocks (spec 3.1, 3.2). Sizes must be page multiples, 0 < size <= max.
+ * The block's host memory is max_size bytes, zero-filled. */
+#define SUT_RAM_RESIZEABLE 1u
+#define SUT_RAM_ROM 2u
+int sut_ram_block_add(sut_machine *m, uint64_t size, uint64_t max_size,
+                      unsigned flags, uint64_t *offset_out);
+int sut_ram_resize(sut_machine *m, uint64_t offset, uint64_t new_size);
+int sut_ram_block_remove(sut_machine *m, uint64_t offset);
+uint64_t sut_last_ram_offset(const sut_machine *m);
+/* Enumerate blocks in offset order; returns SUT_ENOENT past the end. */
+int sut_ram_block_info(const sut_machine *m, unsigned i, uint64_t *offset,
+                       uint64_t *used, uint64_t *max, unsigned *flags);
+
+/* Guest virtual mapping: make the virtual page of vaddr map the physical page
+ * of paddr for every vCPU and MMU mode (virtual aliases, W4). Does not flush. */
+int sut_map_page(sut_machine *m, uint64_t vaddr, uint64_t paddr);
+
+/* Guest accesses by vCPU cpu in MMU mode mmu_idx. size is 1, 2, 4 or 8; be
+ * selects big-endian data (the *_be_* helpers). */
+int sut_load(sut_machine *m, unsigned cpu, unsigned mmu_idx, uint64_t vaddr,
+             unsigned size, bool be, uint64_t *val);
+int sut_store(sut_machine *m, unsigned cpu, unsigned mmu_idx, uint64_t vaddr,
+              unsigned size, bool be, uint64_t val);
+/* LDREX: loads and arms a reservation. */
+int sut_ll(sut_machine *m, unsigned cpu, unsigned mmu_idx, uint64_t vaddr,
+           unsigned size, bool be, uint64_t *val);
+/* STREX: *status = 0 success, 1 failure (ARM convention). */
+int sut_sc(sut_machine *m, unsigned cpu, unsigned mmu_idx, uint64_t vaddr,
+           unsigned size, bool be, uint64_t val, int *status);
+int sut_clrex(sut_machine *m, unsigned cpu);
+
+/* The vCPU reaches a TB boundary and services its work queue (as the
+ * async_run_on_cpu items run). Returns the number of items run. */
+int sut_run_work(sut_machine *m, unsigned cpu);
+int sut_tlb_flush(sut_machine *m, unsigned cpu);
+int sut_tlb_flush_page(sut_machine *m, unsigned cpu, uint64_t vaddr);
+
+/* Code was translated from the page of paddr: the CODE dirty client is
+ * cleared and TLB entries get TLB_NOTDIRTY (tlb_protect_code). */
+int sut_protect_code(sut_machine *m, uint64_t paddr);
+/* An out-of-band writer (DMA, address_space_write) stores size bytes of val
+ * in little-endian order at guest-physical paddr (W20). */
+int sut_dma_write(sut_machine *m, uint64_t paddr, unsigned size, uint64_t val);
+
+/* Harness back door, no side effects: bytes of a RAM block at ram_addr ==
+ * guest-physical, up to its max_length (bytes cut off by a shrinking resize
+ * are kept and reappear when it grows again), and the MMIO registers. */
+int sut_peek(const sut_machine *m, uint64_t paddr, void *buf, size_t len);
+
+/* Introspection for tests (not used by the oracle's verdicts). */
+bool sut_page_is_exclusive(const sut_machine *m, uint64_t paddr);
+#define SUT_TLB_INVALID_MASK (1u << 3)
+#define SUT_TLB_NOTDIRTY (1u << 4)
+#define SUT_TLB_MMIO (1u << 5)
+#define SUT_TLB_EXCL (1u << 6)
+/* Flags of the main-TLB write entry that maps vaddr, or -1 if none. */
+int sut_tlb_write_flags(const sut_machine *m, unsigned cpu, unsigned mmu_idx,
+                        uint64_t vaddr);
+
+#endif

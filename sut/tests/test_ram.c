@@ -1,0 +1,191 @@
+/*
+ * test_ram.c - the RAM block layer and both exclusive bitmap layouts, white
+ * box: ram_block_add's gap finding and growth, last_ram_offset over
+ * max_length, the v6 cells (pages x EXCL_BITMAP_CELL_SZ bits, unused cluster
+ * bits set, tails zeroed), the seed's four accessors and their sentinel, the
+ * v8 RCU blocks, and what resize does to exclusivity.
+ */
+#include "check.h"
+#include "internal.h"
+
+#define KB 1024ULL
+
+static uint64_t add(sut_machine *m, uint64_t size, uint64_t max)
+{
+    uint64_t off = UINT64_MAX;
+    CHECK_EQ(sut_ram_block_add(m, size, max, size == max ? 0 : SUT_RAM_RESIZEABLE, &off), SUT_OK);
+    return off;
+}
+
+static void t_find_ram_offset_gaps(void)
+{
+    for (int v = 0; v < SUT_NVARIANTS; v++) {
+        sut_config c = tc_config((enum sut_variant)v);
+        sut_machine *m = tc_machine_cfg(&c, 0);
+        CHECK_EQ(add(m, 4 * KB, 4 * KB), 0);
+        uint64_t b = add(m, 4 * KB, 4 * KB);
+        CHECK_EQ(b, 4 * KB);
+        CHECK_EQ(add(m, 4 * KB, 4 * KB), 8 * KB);
+        CHECK_EQ(sut_ram_block_remove(m, b), SUT_OK);
+        CHECK_EQ(add(m, 8 * KB, 8 * KB), 12 * KB);   /* does not fit the 4 KiB gap */
+        CHECK_EQ(add(m, 2 * KB, 2 * KB), 4 * KB);    /* smallest gap that fits */
+        CHECK_EQ(add(m, 1 * KB, 1 * KB), 6 * KB);
+        CHECK_EQ(sut_last_ram_offset(m), 20 * KB);
+        uint64_t off, used, max;
+        unsigned flags, n = 0;
+        uint64_t prev = 0;
+        while (sut_ram_block_info(m, n, &off, &used, &max, &flags) == SUT_OK) {
+            CHECK(n == 0 || off > prev, "blocks enumerate in offset order");
+            prev = off;
+            n++;
+        }
+        CHECK_EQ(n, 5);
+        sut_free(m);
+    }
+}
+
+static void t_last_ram_offset_uses_max_length(void)
+{
+    sut_config c = tc_config(SUT_V6);
+    sut_machine *m = tc_machine_cfg(&c, 0);
+    uint64_t a = add(m, 1 * KB, 8 * KB);
+    CHECK_EQ(sut_last_ram_offset(m), a + 8 * KB);
+    CHECK_EQ(add(m, 1 * KB, 1 * KB), 8 * KB);    /* placed after max_length, not used */
+    sut_free(m);
+}
+
+static uint64_t cell(sut_machine *m, uint64_t page)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < m->cfg.cell_sz; i++) {
+        v |= (uint64_t)bm_test_bit((long)(page * m->cfg.cell_sz + i),
+                                   m->flat[DIRTY_MEMORY_EXCLUSIVE]) << i;
+    }
+    return v;
+}
+
+/* ram_block_add grows the exclusive bitmap by pages x cell size and sets
+ * whole cells of used pages, unused cluster bits included (I5); the tail
+ * [used_length, max_length) keeps cells of 0 (W7). */
+static void t_v6_cells_after_add(void)
+{
+    const unsigned cells[] = {8, 16, 32, 64};
+    for (unsigned i = 0; i < 4; i++) {
+        sut_config c = tc_config(SUT_V6);
+        c.cell_sz = cells[i];
+        sut_machine *m = tc_machine_cfg(&c, 0);
+        uint64_t a = add(m, 3 * KB, 5 * KB);
+        CHECK_EQ(m->dirty_pages, 5);
+        uint64_t ones = c.cell_sz == 64 ? UINT64_MAX : (1ULL << c.cell_sz) - 1;
+        for (uint64_t p = 0; p < 3; p++) {
+            CHECK(cell(m, (a >> 10) + p) == ones, "cell %u: used page %llu", c.cell_sz,
+                  (unsigned long long)p);
+        }
+        CHECK_EQ(cell(m, (a >> 10) + 3), 0);
+        CHECK_EQ(cell(m, (a >> 10) + 4), 0);
+        for (unsigned cl = 0; cl < DIRTY_MEMORY_EXCLUSIVE; cl++) {
+            CHECK(dirty_get(m, a, cl), "client %u dirty after add", cl);
+        }
+        add(m, 8 * KB, 8 * KB);
+        CHECK_EQ(m->dirty_pages, 13);
+        CHECK(cell(m, 6) == ones, "cells of the first block survive the realloc");
+        sut_free(m);
+    }
+}
+
+/* The seed's accessors, including the cpu == smp_cpus sentinel. */
+static void t_v6_accessors(void)
+{
+    sut_config c = tc_config(SUT_V6);
+    c.smp_cpus = c.max_cpus = 3;
+    sut_machine *m = tc_machine_cfg(&c, 16 * KB);
+    const uint64_t a = 2 * KB;
+    CHECK(!cpu_physical_memory_atleast_one_excl(m, a), "starts all dirty");
+    CHECK(cpu_physical_memory_set_excl_v6(m, a, 1), "bit 1 was dirty");
+    CHECK(!cpu_physical_memory_set_excl_v6(m, a, 1), "bit 1 is now clean");
+    CHECK_EQ(cell(m, 2), 0xfd);
+    CHECK(cpu_physical_memory_atleast_one_excl(m, a), "one cluster exclusive");
+    CHECK(!cpu_physical_memory_not_excl(m, a, 1), "vCPU1 exclusive");
+    CHECK(cpu_physical_memory_not_excl(m, a, 4), "vCPU4 reads bit 4");
+    CHECK(cpu_physical_memory_not_excl(m, a, 3), "sentinel: some of bits 0..2 dirty");
+    CHECK(cpu_physical_memory_set_excl_v6(m, a, 3), "sentinel clears bits 0..2");
+    CHECK_EQ(cell(m, 2), 0xf8);
+    CHECK(!cpu_physical_memory_not_excl(m, a, 3), "sentinel: none dirty (bits 3..7 ignored)");
+    cpu_physical_memory_unset_excl_v6(m, a, 9); /* 9 % 8 == 1 */
+    CHECK_EQ(cell(m, 2), 0xfa);
+    sut_free(m);
+}
+
+/* W1: a big-endian host's byte k is another page's cell. */
+static void t_v6_byte_view_endianness(void)
+{
+    for (int be = 0; be < 2; be++) {
+        sut_config c = tc_config(SUT_V6);
+        c.big_endian_host = be;
+        sut_machine *m = tc_machine_cfg(&c, 16 * KB);
+        cpu_physical_memory_set_excl_v6(m, 1 * KB, 0); /* page 1's cell: 0xfe */
+        CHECK(cpu_physical_memory_atleast_one_excl(m, 1 * KB) == !be, "page 1 via view");
+        CHECK(cpu_physical_memory_atleast_one_excl(m, 6 * KB) == be, "page 6 via view");
+        sut_free(m);
+    }
+}
+
+/* v8: RCU blocks; growth publishes a new array and keeps every block. */
+static void t_v8_blocks_stable(void)
+{
+    sut_config c = tc_config(SUT_V8);
+    c.dirty_block_bits = 6; /* 64 pages per block */
+    sut_machine *m = tc_machine_cfg(&c, 0);
+    add(m, 64 * KB, 64 * KB);
+    dirty_blocks *before = m->blocks[DIRTY_MEMORY_EXCLUSIVE];
+    unsigned long *block0 = before->blocks[0];
+    CHECK_EQ(before->n, 1);
+    add(m, 100 * KB, 100 * KB);
+    dirty_blocks *after = m->blocks[DIRTY_MEMORY_EXCLUSIVE];
+    CHECK_EQ(after->n, 3);
+    CHECK(after != before && after->blocks[0] == block0, "old block kept, array republished");
+    CHECK(!sut_page_is_exclusive(m, 150 * KB), "used pages are non-exclusive");
+    CHECK(cpu_physical_memory_set_excl(m, 150 * KB), "set_excl returns the previous bit");
+    CHECK(!cpu_physical_memory_set_excl(m, 150 * KB), "second set_excl: already exclusive");
+    CHECK(sut_page_is_exclusive(m, 150 * KB), "exclusive now");
+    sut_free(m);
+}
+
+/* Resize re-sets the exclusive state of the whole used range (spec 3.2):
+ * a live reservation's page loses exclusivity on v6/v8, not on fixed. */
+static void t_resize_wipes_exclusivity(void)
+{
+    for (int v = SUT_V6; v <= SUT_FIXED; v++) {
+        sut_config c = tc_config((enum sut_variant)v);
+        sut_machine *m = tc_machine_cfg(&c, 0);
+        uint64_t a = add(m, 8 * KB, 16 * KB);
+        tc_ll(m, 0, a + 0x408);
+        CHECK(sut_page_is_exclusive(m, a + 0x408), "%s: LL made the page exclusive",
+              sut_variant_name(v));
+        CHECK_EQ(sut_ram_resize(m, a, 12 * KB), SUT_OK);
+        CHECK(sut_page_is_exclusive(m, a + 0x408) == (v == SUT_FIXED),
+              "%s: exclusivity after resize", sut_variant_name(v));
+        CHECK(!sut_page_is_exclusive(m, a + 10 * KB), "new pages non-exclusive");
+        /* Shrinking unmaps; bytes come back when it grows again. */
+        tc_st(m, 1, a + 11 * KB, 0x77);
+        CHECK_EQ(sut_ram_resize(m, a, 8 * KB), SUT_OK);
+        uint64_t val;
+        CHECK_EQ(sut_load(m, 1, 0, a + 11 * KB, 4, false, &val), SUT_EFAULT);
+        CHECK_EQ(sut_ram_resize(m, a, 12 * KB), SUT_OK);
+        CHECK_EQ(tc_ld(m, 1, a + 11 * KB), 0x77);
+        sut_free(m);
+    }
+}
+
+int main(void)
+{
+    check_suite = "sut/ram";
+    RUN(t_find_ram_offset_gaps);
+    RUN(t_last_ram_offset_uses_max_length);
+    RUN(t_v6_cells_after_add);
+    RUN(t_v6_accessors);
+    RUN(t_v6_byte_view_endianness);
+    RUN(t_v8_blocks_stable);
+    RUN(t_resize_wipes_exclusivity);
+    return check_done();
+}
