@@ -34,7 +34,7 @@ static uint64_t cell_ones(const sut_machine *m)
  * write out of bounds; we count it and act as if the cell were all ones. */
 bool excl_v6_cell_in_bounds(const sut_machine *m, uint64_t addr)
 {
-    return EXCL_BITMAP_GET_CELL_OFFSET(m, addr) < m->dirty_pages;
+    return EXCL_BITMAP_GET_CELL_OFFSET(m, addr) < dirty_pages_get(m);
 }
 
 static bool check_bounds(sut_machine *m, uint64_t addr)

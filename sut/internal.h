@@ -198,6 +198,12 @@ bool ram_is_clean(const sut_machine *m, uint64_t ram_addr);
 unsigned long *dirty_block_word_map(const sut_machine *m, unsigned client,
                                     uint64_t page, long *bit);
 
+/* Pages the dirty storage covers; grown by hotplug while vCPUs read it. */
+static inline uint64_t dirty_pages_get(const sut_machine *m)
+{
+    return __atomic_load_n(&m->dirty_pages, __ATOMIC_ACQUIRE);
+}
+
 /* excl_v6.c: the seed's four accessors, by their v6 names. */
 void cpu_physical_memory_unset_excl_v6(sut_machine *m, uint64_t addr, unsigned cpu);
 bool cpu_physical_memory_atleast_one_excl(sut_machine *m, uint64_t addr);

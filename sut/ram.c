@@ -151,7 +151,7 @@ static int dirty_memory_extend(sut_machine *m, uint64_t old_pages, uint64_t new_
             retire(m, old);
         }
     }
-    m->dirty_pages = (uint64_t)new_n * bb;
+    __atomic_store_n(&m->dirty_pages, (uint64_t)new_n * bb, __ATOMIC_RELEASE);
     return SUT_OK;
 }
 
@@ -168,7 +168,7 @@ static int flat_extend(sut_machine *m, uint64_t old_pages, uint64_t new_pages)
         }
         m->flat[c] = p;
     }
-    m->dirty_pages = new_pages;
+    __atomic_store_n(&m->dirty_pages, new_pages, __ATOMIC_RELEASE);
     return SUT_OK;
 }
 
@@ -184,8 +184,8 @@ void dirty_set_range(sut_machine *m, uint64_t start, uint64_t length, unsigned m
 {
     uint64_t page, end;
     range_pages(m, start, length, &page, &end);
-    if (end > m->dirty_pages) {
-        end = m->dirty_pages;
+    if (end > dirty_pages_get(m)) {
+        end = dirty_pages_get(m);
     }
     for (unsigned c = 0; c < DIRTY_MEMORY_NUM && page < end; c++) {
         if (!(mask & (1u << c))) {
@@ -215,8 +215,8 @@ void dirty_clear_range(sut_machine *m, uint64_t start, uint64_t length, unsigned
 {
     uint64_t page, end;
     range_pages(m, start, length, &page, &end);
-    if (end > m->dirty_pages) {
-        end = m->dirty_pages;
+    if (end > dirty_pages_get(m)) {
+        end = dirty_pages_get(m);
     }
     for (unsigned c = 0; c < DIRTY_MEMORY_NUM && page < end; c++) {
         if (!(mask & (1u << c))) {
@@ -250,7 +250,7 @@ bool dirty_get(const sut_machine *m, uint64_t ram_addr, unsigned client)
     unsigned long *map;
     long bit = 0;
 
-    if (page >= m->dirty_pages) {
+    if (page >= dirty_pages_get(m)) {
         return false;
     }
     if (m->ops->block_storage) {
@@ -350,7 +350,7 @@ int ram_block_add(sut_machine *m, uint64_t size, uint64_t max, unsigned flags,
     uint64_t new_ram_pages = (offset + max) >> m->cfg.page_bits;
     if (m->ops->block_storage && new_ram_pages > old_ram_pages) {
         /* v8: extend under the ramlist lock, before the block is visible. */
-        rc = dirty_memory_extend(m, m->dirty_pages, new_ram_pages);
+        rc = dirty_memory_extend(m, dirty_pages_get(m), new_ram_pages);
     }
     if (rc == SUT_OK) {
         rc = publish_list(m, l, b, NULL);
@@ -427,14 +427,15 @@ int ram_block_remove(sut_machine *m, uint64_t offset)
         return SUT_ENOENT;
     }
     int rc = publish_list(m, ram_list_get(m), NULL, b);
-    pthread_mutex_unlock(&m->ramlist_mutex);
-    if (rc) {
-        return rc;
+    if (rc == SUT_OK) {
+        retire(m, b->host);
+        retire(m, b);
     }
-    tlb_flush_all_cpus_now(m);
-    retire(m, b->host);
-    retire(m, b);
-    return SUT_OK;
+    pthread_mutex_unlock(&m->ramlist_mutex);
+    if (rc == SUT_OK) {
+        tlb_flush_all_cpus_now(m);
+    }
+    return rc;
 }
 
 void ram_free_all(sut_machine *m)
