@@ -60,7 +60,12 @@ void start_exclusive(sut_machine *m, sut_cpu *self)
     }
     pthread_mutex_lock(&m->excl_mutex);
     if (self) {
+        /* We stop running while we wait: an exclusive holder may be waiting
+         * for exactly that. */
         self->running = false;
+        if (m->exclusive_active) {
+            pthread_cond_broadcast(&m->excl_cond);
+        }
     }
     while (m->exclusive_active) {
         pthread_cond_wait(&m->excl_resume, &m->excl_mutex);
