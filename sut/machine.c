@@ -532,17 +532,28 @@ int sut_peek(const sut_machine *m, uint64_t paddr, void *buf, size_t len)
     if (!m || (!buf && len)) {
         return SUT_EINVAL;
     }
-    for (size_t i = 0; i < len; i++) {
-        const uint64_t a = paddr + i;
-        if (a >= SUT_MMIO_BASE && a - SUT_MMIO_BASE < SUT_MMIO_SIZE) {
-            out[i] = __atomic_load_n(&m->mmio[a - SUT_MMIO_BASE], __ATOMIC_RELAXED);
-            continue;
+    /* One run per block or device: the oracle peeks after every op. */
+    while (len) {
+        const uint8_t *src;
+        uint64_t room;
+        if (paddr >= SUT_MMIO_BASE && paddr - SUT_MMIO_BASE < SUT_MMIO_SIZE) {
+            src = m->mmio + (paddr - SUT_MMIO_BASE);
+            room = SUT_MMIO_SIZE - (paddr - SUT_MMIO_BASE);
+        } else {
+            const ram_block *b = ram_find(m, paddr, false);
+            if (!b) {
+                return SUT_EFAULT;
+            }
+            src = b->host + (paddr - b->offset);
+            room = b->max_length - (paddr - b->offset);
         }
-        const ram_block *b = ram_find(m, a, false);
-        if (!b) {
-            return SUT_EFAULT;
+        size_t n = room < len ? (size_t)room : len;
+        for (size_t i = 0; i < n; i++) {
+            out[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
         }
-        out[i] = __atomic_load_n(&b->host[a - b->offset], __ATOMIC_RELAXED);
+        out += n;
+        paddr += n;
+        len -= n;
     }
     return SUT_OK;
 }

@@ -124,12 +124,9 @@ int tlb_fill(sut_machine *m, sut_cpu *c, uint64_t vaddr, unsigned mmu)
  * not touch the exclusive bitmap. */
 void tlb_flush_now(sut_machine *m, sut_cpu *c)
 {
-    for (unsigned i = 0; i < m->cfg.mmu_modes * m->tlb_size; i++) {
-        entry_invalidate(&c->tlb[i]);
-    }
-    for (unsigned i = 0; i < m->cfg.mmu_modes * m->cfg.vtlb_size; i++) {
-        entry_invalidate(&c->vtlb[i]);
-    }
+    /* memset to -1 as QEMU does: every addr_* invalid, addend -1 unused. */
+    memset(c->tlb, -1, (size_t)m->cfg.mmu_modes * m->tlb_size * sizeof(*c->tlb));
+    memset(c->vtlb, -1, (size_t)m->cfg.mmu_modes * m->cfg.vtlb_size * sizeof(*c->vtlb));
     c->vtlb_index = 0;
     STAT_INC(m, flushes_full);
 }
