@@ -1,0 +1,435 @@
+/*
+ * llsc_fuzz.c - run one decoded LL/SC program on a fresh machine and on the
+ * oracle, checking after every op (see llsc_fuzz.h for the order of checks).
+ */
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "llsc_fuzz.h"
+#include "llsc_ops.h"
+#include "oracle.h"
+#include "report.h"
+
+/* MMIO is compared where accesses touched it (and whole in the precise run);
+ * no extra window. */
+#define MMIO_WINDOW_LO 0
+#define MMIO_WINDOW_HI 0
+
+/*
+ * Two ways to run a program. The fast run (every input) compares the bytes
+ * near each write after the op, and the bytes near every access at the end
+ * (orc_check_memory NEAR / TOUCHED). If it finds any violation, the input
+ * runs again precisely: all RAM (and the MMIO bytes near accesses) after
+ * every op, everything at the end, so the verdict names the first op that
+ * broke anything. Both runs are deterministic, so the verdict line is the
+ * same in every build; only failing inputs pay for the precise run. With
+ * LLSC_TRACE the precise run is the only one.
+ */
+struct run {
+    sut_machine *m;
+    struct orc *o;
+    const struct llsc_prog *p;
+    long op;
+    bool trace, precise;
+    sut_stats stats;
+    jmp_buf out;              /* fast run: where a violation returns to */
+    const char *property;     /* fast run: the violation found */
+    long fail_op;
+    char msg[512];
+};
+
+static int trace_enabled(void)
+{
+    static int cached = -1;
+
+    if (cached < 0) {
+        const char *e = getenv("LLSC_TRACE");
+        cached = e && *e && strcmp(e, "0") != 0;
+    }
+    return cached;
+}
+
+static enum orc_rc to_orc(int rc)
+{
+    switch (rc) {
+    case SUT_OK: return ORC_OK;
+    case SUT_EFAULT: return ORC_FAULT;
+    case SUT_EALIGN: return ORC_ALIGN;
+    default: return ORC_OTHER;
+    }
+}
+
+static const char *errname(int rc)
+{
+    return rc == SUT_OK ? "ok" : sut_strerror(rc);
+}
+
+static int peek(void *ctx, uint64_t pa, void *buf, size_t len)
+{
+    return sut_peek((const sut_machine *)ctx, pa, buf, len);
+}
+
+/* Report a violation: at once in the precise run; the fast run records it
+ * and unwinds (only harness code is on the stack: the SUT call returned). */
+static void violation(struct run *r, const char *property, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void violation(struct run *r, const char *property, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
+    va_end(ap);
+    if (r->precise) {
+        hx_violation(property, r->op, "%s", r->msg);
+    }
+    r->property = property;
+    r->fail_op = r->op;
+    longjmp(r->out, 1);
+}
+
+static void check(struct run *r, bool ok, const struct orc_verdict *v)
+{
+    if (!ok) {
+        violation(r, v->property, "%s", v->msg);
+    }
+}
+
+static void op_text(const struct run *r, char *buf, size_t len)
+{
+    llsc_op_format(&r->p->ops[r->op], buf, len);
+}
+
+/* Counters of events that would corrupt the host in QEMU: any increase is a
+ * violation, named by the counter. */
+static void check_stats(struct run *r)
+{
+    static const struct {
+        size_t off;
+        const char *property, *what;
+    } counters[] = {
+        {offsetof(sut_stats, excl_bitmap_oob), "excl-bitmap-oob",
+         "indexed the exclusive bitmap out of bounds"},
+        {offsetof(sut_stats, host_oob_write), "host-oob-write",
+         "wrote beyond the RAMBlock's mapped bytes"},
+        {offsetof(sut_stats, rom_written), "rom-written",
+         "wrote into ROM backing RAM"},
+        {offsetof(sut_stats, code_not_invalidated), "code-not-invalidated",
+         "stored to a code page without invalidating its translations"},
+        {offsetof(sut_stats, mmio_double_write), "mmio-double-write",
+         "wrote a device byte twice in one guest store"},
+    };
+    sut_stats now;
+
+    sut_get_stats(r->m, &now);
+    for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+        uint64_t a, b;
+        memcpy(&a, (const char *)&r->stats + counters[i].off, sizeof(a));
+        memcpy(&b, (const char *)&now + counters[i].off, sizeof(b));
+        if (b != a) {
+            char t[160];
+            op_text(r, t, sizeof(t));
+            violation(r, counters[i].property, "%s: the system %s", t,
+                      counters[i].what);
+        }
+    }
+    r->stats = now;
+}
+
+static void check_memory(struct run *r, enum orc_check what)
+{
+    struct orc_verdict v;
+
+    check(r, orc_check_memory(r->o, what, peek, r->m, &v), &v);
+}
+
+static void api(struct run *r, int rc, bool want_ok)
+{
+    char t[160];
+
+    if ((rc < 0) == want_ok) {
+        op_text(r, t, sizeof(t));
+        violation(r, "api-error", "%s returned %s", t, errname(rc));
+    }
+}
+
+static void ram_result(struct run *r, const struct llsc_op *op, int rc,
+                       uint64_t off)
+{
+    char t[160];
+
+    op_text(r, t, sizeof(t));
+    if (rc != op->expect) {
+        violation(r, "ram-api", "%s returned %s, expected %s", t, errname(rc),
+                  errname(op->expect));
+    }
+    if (op->kind == LOP_RAM_ADD && rc == SUT_OK && off != op->offset) {
+        violation(r, "ram-api",
+                  "%s placed the block at 0x%" PRIx64 ", expected 0x%" PRIx64
+                  " (find_ram_offset)",
+                  t, off, op->offset);
+    }
+}
+
+static void run_op(struct run *r, const struct llsc_op *op)
+{
+    struct orc_verdict v;
+    uint64_t val = 0, off = 0;
+    int rc, status = -1;
+    bool write = false;
+
+    switch (op->kind) {
+    case LOP_LL:
+        rc = sut_ll(r->m, op->cpu, op->mmu, op->addr, op->size, op->be, &val);
+        if (r->trace) {
+            fprintf(stderr, "    -> %s val=0x%" PRIx64 "\n", errname(rc), val);
+        }
+        check_stats(r);
+        check(r, orc_ll(r->o, r->op, op->cpu, op->addr, op->size, op->be,
+                        to_orc(rc), val, &v), &v);
+        break;
+    case LOP_LOAD:
+        rc = sut_load(r->m, op->cpu, op->mmu, op->addr, op->size, op->be, &val);
+        if (r->trace) {
+            fprintf(stderr, "    -> %s val=0x%" PRIx64 "\n", errname(rc), val);
+        }
+        check_stats(r);
+        check(r, orc_load(r->o, r->op, op->cpu, op->addr, op->size, op->be,
+                          to_orc(rc), val, &v), &v);
+        break;
+    case LOP_SC:
+        rc = sut_sc(r->m, op->cpu, op->mmu, op->addr, op->size, op->be,
+                    op->val, &status);
+        if (r->trace) {
+            fprintf(stderr, "    -> %s status=%d\n", errname(rc), status);
+        }
+        check_stats(r);
+        check(r, orc_sc(r->o, r->op, op->cpu, op->addr, op->size, op->be,
+                        op->val, to_orc(rc), status, &v), &v);
+        write = true;
+        break;
+    case LOP_STORE:
+        rc = sut_store(r->m, op->cpu, op->mmu, op->addr, op->size, op->be,
+                       op->val);
+        if (r->trace) {
+            fprintf(stderr, "    -> %s\n", errname(rc));
+        }
+        check_stats(r);
+        check(r, orc_store(r->o, r->op, op->cpu, op->addr, op->size, op->be,
+                           op->val, to_orc(rc), &v), &v);
+        write = true;
+        break;
+    case LOP_DMA:
+        rc = sut_dma_write(r->m, op->addr, op->size, op->val);
+        if (r->trace) {
+            fprintf(stderr, "    -> %s\n", errname(rc));
+        }
+        check_stats(r);
+        check(r, orc_dma(r->o, r->op, op->addr, op->size, op->val, to_orc(rc),
+                         &v), &v);
+        write = true;
+        break;
+    case LOP_CLREX:
+        api(r, sut_clrex(r->m, op->cpu), true);
+        check_stats(r);
+        orc_clrex(r->o, r->op, op->cpu);
+        break;
+    case LOP_RUN_WORK:
+        rc = sut_run_work(r->m, op->cpu);
+        if (r->trace) {
+            fprintf(stderr, "    -> %d item(s)\n", rc);
+        }
+        api(r, rc, true);
+        check_stats(r);
+        orc_note(r->o, "run_work");
+        break;
+    case LOP_TLB_FLUSH:
+        api(r, sut_tlb_flush(r->m, op->cpu), true);
+        check_stats(r);
+        orc_note(r->o, "tlb_flush");
+        break;
+    case LOP_TLB_FLUSH_PAGE:
+        api(r, sut_tlb_flush_page(r->m, op->cpu, op->addr), true);
+        check_stats(r);
+        orc_note(r->o, "tlb_flush_page");
+        break;
+    case LOP_PROTECT_CODE: {
+        enum orc_kind k = orc_phys_kind(r->o, op->addr);
+        rc = sut_protect_code(r->m, op->addr);
+        if (r->trace) {
+            fprintf(stderr, "    -> %s\n", errname(rc));
+        }
+        /* RAM pages can hold code; elsewhere a refusal is fine too. */
+        if (k == ORC_RAM || k == ORC_ROM) {
+            api(r, rc, true);
+        }
+        check_stats(r);
+        orc_note(r->o, "protect_code");
+        break;
+    }
+    case LOP_RAM_ADD:
+        rc = sut_ram_block_add(r->m, op->val, op->max, op->flags, &off);
+        if (r->trace) {
+            fprintf(stderr, "    -> %s at 0x%" PRIx64 "\n", errname(rc), off);
+        }
+        ram_result(r, op, rc, off);
+        if (rc == SUT_OK && orc_ram_add(r->o, off, op->val, op->max,
+                                        op->flags & LLSC_RAM_ROM) != 0) {
+            violation(r, "ram-api", "block at 0x%" PRIx64 " overlaps another block",
+                      off);
+        }
+        orc_note(r->o, "ram_add");
+        check_stats(r);
+        write = true;
+        break;
+    case LOP_RESIZE:
+        rc = sut_ram_resize(r->m, op->addr, op->val);
+        if (r->trace) {
+            fprintf(stderr, "    -> %s\n", errname(rc));
+        }
+        ram_result(r, op, rc, 0);
+        if (rc == SUT_OK && orc_ram_resize(r->o, op->addr, op->val) != 0) {
+            violation(r, "ram-api", "resize of an unknown block");
+        }
+        orc_note(r->o, "resize");
+        check_stats(r);
+        write = true;
+        break;
+    case LOP_REMOVE:
+        rc = sut_ram_block_remove(r->m, op->addr);
+        if (r->trace) {
+            fprintf(stderr, "    -> %s\n", errname(rc));
+        }
+        ram_result(r, op, rc, 0);
+        if (rc == SUT_OK && orc_ram_remove(r->o, op->addr) != 0) {
+            violation(r, "ram-api", "removal of an unknown block");
+        }
+        orc_note(r->o, "remove");
+        check_stats(r);
+        write = true;
+        break;
+    case LOP_MAP:
+        /* sut_map_page completes a broadcast invalidation of the page. */
+        api(r, sut_map_page(r->m, op->addr, op->val), true);
+        orc_map_page(r->o, op->addr, op->val);
+        orc_note(r->o, "map");
+        check_stats(r);
+        break;
+    }
+    if (r->precise) {
+        check_memory(r, ORC_CHECK_RAM);
+    } else if (write) {
+        check_memory(r, ORC_CHECK_NEAR);
+    }
+}
+
+static void machine_config(const struct llsc_cfg *k, enum sut_variant v,
+                           sut_config *c)
+{
+    sut_config_default(c, v);
+    c->smp_cpus = k->cpus;
+    c->max_cpus = k->max_cpus;
+    c->page_bits = k->page_bits;
+    c->tlb_bits = k->tlb_bits;
+    c->vtlb_size = k->vtlb;
+    c->mmu_modes = k->mmu_modes;
+    c->cell_sz = k->cell_sz;
+    c->history_len = k->history;
+    c->mttcg = k->mttcg;
+    c->big_endian_host = k->be_host;
+    c->ram_limit = (uint64_t)LLSC_RAM_LIMIT_PAGES << k->page_bits;
+    /* Small dirty blocks: cheap to allocate per input, and growth happens. */
+    c->dirty_block_bits = 6;
+}
+
+/* Run the program once; false if the fast run found a violation. */
+static bool run_prog(struct run *r, enum sut_variant v)
+{
+    const struct llsc_prog *prog = r->p;
+    sut_config c;
+    struct orc_params op;
+    int err = 0;
+    char line[256];
+
+    r->op = 0;
+    machine_config(&prog->cfg, v, &c);
+    r->m = sut_new(&c, &err);
+    if (!r->m) {
+        llsc_cfg_format(&prog->cfg, line, sizeof(line));
+        hx_violation("api-error", 0, "sut_new(%s) failed: %s", line,
+                     sut_strerror(err));
+    }
+    memset(&op, 0, sizeof(op));
+    op.ncpus = c.max_cpus;
+    op.page_bits = c.page_bits;
+    op.vaddr_limit = SUT_VADDR_LIMIT;
+    op.mmio_base = SUT_MMIO_BASE;
+    op.mmio_size = SUT_MMIO_SIZE;
+    op.mmio_window_lo = MMIO_WINDOW_LO;
+    op.mmio_window_hi = MMIO_WINDOW_HI;
+    r->o = orc_new(&op);
+    if (!r->o) {
+        hx_violation("oracle-usage", 0, "orc_new failed");
+    }
+    sut_get_stats(r->m, &r->stats);
+    if (setjmp(r->out)) {
+        orc_free(r->o);
+        sut_free(r->m);
+        return false;
+    }
+    if (r->trace) {
+        llsc_cfg_format(&prog->cfg, line, sizeof(line));
+        fprintf(stderr, "%s  # variant %s\n", line, sut_variant_name(v));
+    }
+    for (unsigned i = 0; i < prog->nops; i++) {
+        r->op = (long)i;
+        if (r->trace) {
+            llsc_op_format(&prog->ops[i], line, sizeof(line));
+            fprintf(stderr, "op %u: %s\n", i, line);
+        }
+        run_op(r, &prog->ops[i]);
+    }
+    check_memory(r, r->precise ? ORC_CHECK_ALL : ORC_CHECK_TOUCHED);
+    if (r->trace) {
+        struct orc_liveness l;
+        orc_get_liveness(r->o, &l);
+        fprintf(stderr,
+                "liveness: %" PRIu64 " SC judged, %" PRIu64 " succeeded, %" PRIu64
+                " failed as required, %" PRIu64 " failed for a reason (own "
+                "store, mismatch), %" PRIu64 " failed spuriously\n",
+                l.sc, l.sc_ok, l.sc_must_fail, l.sc_fail_allowed,
+                l.sc_fail_spurious);
+    }
+    orc_free(r->o);
+    sut_free(r->m);
+    return true;
+}
+
+int llsc_fuzz_one(enum sut_variant v, const uint8_t *data, size_t size)
+{
+    static struct llsc_prog prog;
+    static struct run r;
+
+    llsc_decode(data, size, &prog);
+    memset(&r, 0, sizeof(r));
+    r.p = &prog;
+    r.trace = trace_enabled();
+    /* Tracing: run precisely at once, so the trace shows each op once. */
+    r.precise = r.trace;
+    if (run_prog(&r, v)) {
+        return 0;
+    }
+    /* The fast run found something: find the op that broke it. */
+    if (r.trace) {
+        fprintf(stderr, "fast run: %s at op %ld; running again, checking all "
+                "memory after every op\n", r.property, r.fail_op);
+    }
+    r.precise = true;
+    (void)run_prog(&r, v);
+    hx_violation(r.property, r.fail_op, "%s", r.msg);
+}

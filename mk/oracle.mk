@@ -1,0 +1,21 @@
+# Unit tests of the LL/SC oracle and of the LL/SC byte grammar + text codec
+# (harness/tests/test_*.c), for every configuration in CFGS. They link only
+# the harness object they test: the oracle shares no code with sut/.
+ORACLE_TESTS := test_oracle test_llsc_codec
+ORACLE_TEST_BINS := $(foreach c,$(CFGS),$(addprefix $(BUILD)/$(c)/harness-tests/,$(ORACLE_TESTS)))
+
+define oracle_test_rule
+$(BUILD)/$(1)/harness-tests/test_oracle: $(BUILD)/obj/$(1)/harness/tests/test_oracle.o \
+                                         $(BUILD)/obj/$(1)/harness/oracle.o
+	@mkdir -p $$(@D)
+	$$(CC_$(1)) $$(CFLAGS_$(1)) $$^ -o $$@
+$(BUILD)/$(1)/harness-tests/test_llsc_codec: $(BUILD)/obj/$(1)/harness/tests/test_llsc_codec.o \
+                                             $(BUILD)/obj/$(1)/harness/llsc_ops.o
+	@mkdir -p $$(@D)
+	$$(CC_$(1)) $$(CFLAGS_$(1)) $$^ -o $$@
+endef
+$(foreach c,$(CFGS),$(eval $(call oracle_test_rule,$(c))))
+
+.PHONY: oracle-tests
+oracle-tests: $(ORACLE_TEST_BINS)
+all: oracle-tests
