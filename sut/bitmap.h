@@ -32,8 +32,9 @@ void bm_bitmap_clear(unsigned long *map, long start, long nr);
 unsigned long bm_find_next_bit(const unsigned long *map, unsigned long size,
                                unsigned long offset);
 
-/* Allocation: zeroed new map; realloc-and-zero growth (may move the array);
- * free. nbits must not shrink (QEMU does not support it; callers check). */
+/* Allocation: zeroed new map (nbits >= 1: QEMU's bitmap_new(0) aborts);
+ * realloc-and-zero growth (may move the array); free. nbits must not shrink
+ * (QEMU does not support it; callers check). */
 unsigned long *bm_bitmap_new(long nbits);
 unsigned long *bm_bitmap_zero_extend(unsigned long *old, long old_nbits,
                                      long new_nbits);

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# what: print an input as text, run it, end with its verdict: ./build.sh repro [--target T] FILE...
+# usage: ./build.sh repro [--target T] FILE...
+#   FILE is a text input (.txt) or raw bytes (anything else). Without
+#   --target, the target is taken from the file's place: corpus/<t>/...,
+#   build/corpus/<t>/..., build/findings/<t>/... or build/minimized/<t>/...
+#   Each file ends with a verdict line, PASS or "FAIL <property>: op <n>: ...".
+#   Exit 0 if every file passes, 1 on any violation, 2 on a usage error.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$ROOT/ci/fuzz-lib.sh"
+
+usage="usage: ./build.sh repro [--target T] FILE..."
+target=
+files=()
+while [ $# -gt 0 ]; do
+    case $1 in
+        --target) [ $# -ge 2 ] || die "--target needs a value ($usage)"; target=$2; shift 2 ;;
+        --target=*) target=${1#--target=}; shift ;;
+        -h|--help) echo "$usage"; exit 0 ;;
+        --) shift; files+=("$@"); break ;;
+        -*) die "unknown option '$1' ($usage)" ;;
+        *) files+=("$1"); shift ;;
+    esac
+done
+[ ${#files[@]} -gt 0 ] || die "no input file ($usage)"
+[ -z "$target" ] || is_target "$target" || die "unknown target '$target' (see ./build.sh targets)"
+
+# Check every file and its target before running anything.
+targets_of=()
+for f in "${files[@]}"; do
+    [ -f "$f" ] || die "no such file: $f"
+    t=${target:-$(infer_target "$f")}
+    [ -n "$t" ] || die "cannot tell the target of $f (not under corpus/<target>/); use --target"
+    targets_of+=("$t")
+done
+for t in $(printf '%s\n' "${targets_of[@]}" | sort -u); do need_target "$t"; done
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+status=0
+for i in "${!files[@]}"; do
+    f=${files[$i]} t=${targets_of[$i]}
+    bin=$(input_bytes "$t" "$f" "$tmp/input.bin")
+    echo "== $f (target $t)"
+    "$BUILD/tools/optext" --family "$(target_family "$t")" to-text "$bin"
+    echo "-- run: build/replay/$t"
+    rc=0
+    verdict=$(replay_verdict "$t" "$bin" "$tmp/out") || rc=$?
+    [ "$rc" -eq 2 ] && { cat "$tmp/out" >&2; exit 2; }
+    grep -v -x -F -e "$verdict" -e PASS "$tmp/out" | grep -v '^Running: ' || true
+    echo "$verdict"
+    [ "$verdict" = PASS ] || status=1
+done
+exit $status

@@ -1,0 +1,97 @@
+# Fuzz targets (issue 3). For every row of targets/LIST
+#   target  family  source  backend
+# this builds
+#   build/libfuzzer/<t>        clang, libFuzzer, ASan+UBSan          (cfg fuzz)
+#   build/afl/<t>              afl-clang-fast + AFL++'s libAFLDriver (cfg afl)
+#   build/afl/<t>.cmplog       the same with CMPLOG instrumentation  (cfg aflcmplog)
+#   build/replay/<t>           ASan+UBSan, harness/replay_main.c     (cfg replay)
+#   build/corpus/<t>/seeds/*.bin        from corpus/<t>/*.txt
+#   build/corpus/<t>/regressions/*.bin  from corpus/<t>/regressions/*.txt
+#   build/{libfuzzer,afl}/<t>.dict      copies of corpus/<family>.dict
+# plus build/tools/optext (text <-> bytes). A target links
+# libharness.a (every harness/*.c but *_main.c and stress_*.c), libsut.a
+# (families other than bitmap) and libbm-<backend>.a of its configuration,
+# then $(BM_LDLIBS_<backend>) (a backend's extra link flags, set by its mk).
+# Adding a LIST row is enough; a row whose source or backend is not there
+# yet is skipped with a message.
+
+export AFL_QUIET := 1
+AFL_DRIVER ?= /usr/lib/afl/libAFLDriver.a
+OPTEXT := $(BUILD)/tools/optext
+
+FUZZ_ROWS := $(shell awk '!/^[ \t]*\#/ && NF >= 4 {print $$1 "|" $$2 "|" $$3 "|" $$4}' targets/LIST)
+HARNESS_SRCS := $(filter-out %_main.c harness/stress_%.c,$(wildcard harness/*.c))
+FUZZ_LIB_CFGS := gcc fuzz replay afl aflcmplog
+
+define harness_lib
+$(BUILD)/$(1)/libharness.a: $$(patsubst %.c,$(BUILD)/obj/$(1)/%.o,$$(HARNESS_SRCS))
+	@mkdir -p $$(@D)
+	rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach c,$(FUZZ_LIB_CFGS),$(eval $(call harness_lib,$(c))))
+
+# Libraries of target family $(1), backend $(2), in configuration $(3).
+fuzz_libs = $(BUILD)/$(3)/libharness.a $(if $(filter bitmap,$(1)),,$(BUILD)/$(3)/libsut.a) \
+            $(BUILD)/$(3)/libbm-$(2).a
+
+# optext knows every family whose codec (a definition of hx_codec_<family>)
+# is in libharness.a; -u pulls each in. Codecs other than bitmap's may need
+# the SUT, so libsut.a comes with them.
+OPTEXT_FAMILIES := $(sort $(shell sed -n 's/^const struct hx_codec hx_codec_\([a-z0-9_]*\) *=.*/\1/p' $(HARNESS_SRCS) /dev/null))
+$(OPTEXT): $(BUILD)/obj/gcc/harness/optext_main.o $(BUILD)/gcc/libharness.a \
+           $(if $(filter-out bitmap,$(OPTEXT_FAMILIES)),$(BUILD)/gcc/libsut.a) $(BUILD)/gcc/libbm-builtin.a
+	@mkdir -p $(@D)
+	$(CC_gcc) $(CFLAGS_gcc) -pthread $(foreach f,$(OPTEXT_FAMILIES),-Wl,-u,hx_codec_$(f)) \
+	    $(filter %.o %.a,$^) -o $@
+
+# fuzz_target(target, family, source, backend)
+define fuzz_target
+FUZZ_TARGETS += $(1)
+FUZZ_GOALS += $(BUILD)/libfuzzer/$(1) $(BUILD)/afl/$(1) $(BUILD)/afl/$(1).cmplog \
+              $(BUILD)/replay/$(1) \
+              $(patsubst corpus/$(1)/%.txt,$(BUILD)/corpus/$(1)/seeds/%.bin,$(wildcard corpus/$(1)/*.txt)) \
+              $(patsubst corpus/$(1)/regressions/%.txt,$(BUILD)/corpus/$(1)/regressions/%.bin,$(wildcard corpus/$(1)/regressions/*.txt)) \
+              $(if $(wildcard corpus/$(2).dict),$(BUILD)/libfuzzer/$(1).dict $(BUILD)/afl/$(1).dict)
+
+$(BUILD)/libfuzzer/$(1): $(BUILD)/obj/fuzz/$(3:.c=.o) $(call fuzz_libs,$(2),$(4),fuzz)
+	@mkdir -p $$(@D)
+	$$(CC_fuzz) $$(CFLAGS_fuzz) -fsanitize=fuzzer -pthread $$^ $$(BM_LDLIBS_$(4)) -o $$@
+$(BUILD)/afl/$(1): $(BUILD)/obj/afl/$(3:.c=.o) $(call fuzz_libs,$(2),$(4),afl)
+	@mkdir -p $$(@D)
+	$$(CC_afl) $$(CFLAGS_afl) -pthread $$^ $$(AFL_DRIVER) $$(BM_LDLIBS_$(4)) -o $$@
+$(BUILD)/afl/$(1).cmplog: $(BUILD)/obj/aflcmplog/$(3:.c=.o) $(call fuzz_libs,$(2),$(4),aflcmplog)
+	@mkdir -p $$(@D)
+	$$(CC_aflcmplog) $$(CFLAGS_aflcmplog) -pthread $$^ $$(AFL_DRIVER) $$(BM_LDLIBS_$(4)) -o $$@
+$(BUILD)/replay/$(1): $(BUILD)/obj/replay/$(3:.c=.o) $(BUILD)/obj/replay/harness/replay_main.o \
+                      $(call fuzz_libs,$(2),$(4),replay)
+	@mkdir -p $$(@D)
+	$$(CC_replay) $$(CFLAGS_replay) -pthread $$^ $$(BM_LDLIBS_$(4)) -o $$@
+$(BUILD)/corpus/$(1)/seeds/%.bin: corpus/$(1)/%.txt $(OPTEXT)
+	@mkdir -p $$(@D)
+	$(OPTEXT) --family $(2) from-text $$< $$@
+$(BUILD)/corpus/$(1)/regressions/%.bin: corpus/$(1)/regressions/%.txt $(OPTEXT)
+	@mkdir -p $$(@D)
+	$(OPTEXT) --family $(2) from-text $$< $$@
+$(BUILD)/libfuzzer/$(1).dict $(BUILD)/afl/$(1).dict: corpus/$(2).dict
+	@mkdir -p $$(@D)
+	cp $$< $$@
+endef
+
+# Why a row cannot be built yet (empty if it can).
+fuzz_missing = $(strip \
+    $(if $(wildcard $(3)),,$(3) is not there yet) \
+    $(if $(wildcard sut/bitmap_$(4).c),,backend $(4) (sut/bitmap_$(4).c) is not there yet) \
+    $(if $(filter bitmap,$(2))$(SUT_SRCS),,the SUT (sut/*.c) is not there yet) \
+    $(BM_MISSING_$(4)))
+
+# fuzz_row(target, family, source, backend): the rules, or a skip message.
+fuzz_row = $(if $(call fuzz_missing,$(1),$(2),$(3),$(4)), \
+    $(eval FUZZ_SKIPPED += $(1)) \
+    $(if $(filter-out all fuzz-targets,$(or $(MAKECMDGOALS),all)),, \
+        $(info fuzz.mk: skipping target $(1): $(call fuzz_missing,$(1),$(2),$(3),$(4)))), \
+    $(eval $(call fuzz_target,$(1),$(2),$(3),$(4))))
+$(foreach r,$(FUZZ_ROWS),$(call fuzz_row,$(word 1,$(subst |, ,$(r))),$(word 2,$(subst |, ,$(r))),$(word 3,$(subst |, ,$(r))),$(word 4,$(subst |, ,$(r)))))
+
+.PHONY: fuzz-targets
+fuzz-targets: $(OPTEXT) $(FUZZ_GOALS)
+all: fuzz-targets
