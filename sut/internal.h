@@ -124,7 +124,8 @@ struct sut_machine {
     struct { uint64_t vpage, ppage; } alias[64];
 
     /* MMIO device: a register file plus the v8 MemoryRegion flag. */
-    uint8_t *mmio;                   /* SUT_MMIO_SIZE bytes */
+    uint8_t *mmio;                   /* SUT_MMIO_SIZE bytes, on first write */
+    void *cpu_tables;                /* every vCPU's TLB arrays, one slab */
     bool mmio_pending_excl_access;
 
     /* v6-MT and fixed: tcg_excl_access_lock. */
@@ -197,6 +198,11 @@ bool dirty_get(const sut_machine *m, uint64_t ram_addr, unsigned client);
 bool ram_is_clean(const sut_machine *m, uint64_t ram_addr);
 unsigned long *dirty_block_word_map(const sut_machine *m, unsigned client,
                                     uint64_t page, long *bit);
+
+/* The MMIO register file: reads of a device nobody wrote see zeros; the
+ * first write allocates it (most fuzz inputs never touch MMIO). */
+const uint8_t *mmio_regs(const sut_machine *m);
+uint8_t *mmio_regs_writable(sut_machine *m);
 
 /* Pages the dirty storage covers; grown by hotplug while vCPUs read it. */
 static inline uint64_t dirty_pages_get(const sut_machine *m)

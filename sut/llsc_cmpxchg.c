@@ -94,7 +94,7 @@ static int cmpxchg_sc(sut_machine *m, sut_cpu *c, unsigned mmu, uint64_t vaddr,
             start_exclusive(m, c);
             uint64_t cur = 0;
             for (unsigned i = 0; i < size; i++) {
-                cur |= (uint64_t)__atomic_load_n(&m->mmio[hw + i], __ATOMIC_RELAXED) << (8 * i);
+                cur |= (uint64_t)__atomic_load_n(&mmio_regs(m)[hw + i], __ATOMIC_RELAXED) << (8 * i);
             }
             if (cur == expected) {
                 io_write(m, c, io, vaddr, size, be, val);

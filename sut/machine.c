@@ -100,36 +100,66 @@ void end_exclusive(sut_machine *m, sut_cpu *self)
 
 /* ---- lifecycle ----------------------------------------------------------- */
 
-static void cpu_free(sut_cpu *c)
+static const uint8_t mmio_zeros[SUT_MMIO_SIZE];
+
+const uint8_t *mmio_regs(const sut_machine *m)
 {
-    free(c->tlb);
-    free(c->iotlb);
-    free(c->vtlb);
-    free(c->viotlb);
-    pthread_mutex_destroy(&c->wq_lock);
+    const uint8_t *regs = __atomic_load_n(&m->mmio, __ATOMIC_ACQUIRE);
+    return regs ? regs : mmio_zeros;
 }
 
-static int cpu_init(sut_machine *m, sut_cpu *c, unsigned index)
+uint8_t *mmio_regs_writable(sut_machine *m)
+{
+    uint8_t *regs = __atomic_load_n(&m->mmio, __ATOMIC_ACQUIRE);
+    if (!regs) {
+        uint8_t *fresh = calloc(1, SUT_MMIO_SIZE), *expected = NULL;
+        if (!fresh) {
+            return NULL;
+        }
+        if (__atomic_compare_exchange_n(&m->mmio, &expected, fresh, false,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            regs = fresh;
+        } else {
+            free(fresh); /* another vCPU's write got there first */
+            regs = expected;
+        }
+    }
+    return regs;
+}
+
+/* One allocation holds every vCPU's tables: a fuzz target makes a machine
+ * per input, so allocations per vCPU show up in its throughput. */
+static size_t cpu_tables_bytes(const sut_machine *m)
 {
     const size_t n = (size_t)m->cfg.mmu_modes * m->tlb_size;
     const size_t nv = (size_t)m->cfg.mmu_modes * m->cfg.vtlb_size;
+    return (n + nv) * (sizeof(tlb_entry) + sizeof(iotlb_entry));
+}
+
+static void cpu_free(sut_cpu *c)
+{
+    pthread_mutex_destroy(&c->wq_lock);
+}
+
+static void cpu_init(sut_machine *m, sut_cpu *c, unsigned index)
+{
+    const size_t n = (size_t)m->cfg.mmu_modes * m->tlb_size;
+    const size_t nv = (size_t)m->cfg.mmu_modes * m->cfg.vtlb_size;
+    uint8_t *p = (uint8_t *)m->cpu_tables + index * cpu_tables_bytes(m);
 
     c->index = index;
-    c->tlb = malloc(n * sizeof(*c->tlb));
-    c->iotlb = calloc(n, sizeof(*c->iotlb));
-    c->vtlb = malloc((nv ? nv : 1) * sizeof(*c->vtlb));
-    c->viotlb = calloc(nv ? nv : 1, sizeof(*c->viotlb));
+    c->tlb = (tlb_entry *)p;
+    c->vtlb = c->tlb + n;
+    c->iotlb = (iotlb_entry *)(c->vtlb + nv);
+    c->viotlb = c->iotlb + n;
+    memset(c->iotlb, 0, (n + nv) * sizeof(iotlb_entry));
     pthread_mutex_init(&c->wq_lock, NULL);
-    if (!c->tlb || !c->iotlb || !c->vtlb || !c->viotlb) {
-        return SUT_ENOMEM;
-    }
     /* The env is zero-allocated: begin = end = 0, a range that overlaps
      * every store (spec 2.6). The corrected variants start with none. */
     c->range_begin = m->ops->exec_regions ? EXCLUSIVE_RESET_ADDR : 0;
     c->range_end = 0;
     c->exclusive_addr = UINT64_MAX;
     tlb_flush_now(m, c);
-    return SUT_OK;
 }
 
 sut_machine *sut_new(const sut_config *cfg, int *err)
@@ -161,21 +191,25 @@ sut_machine *sut_new(const sut_config *cfg, int *err)
     pthread_mutex_init(&m->excl_mutex, NULL);
     pthread_cond_init(&m->excl_cond, NULL);
     pthread_cond_init(&m->excl_resume, NULL);
-    m->mmio = calloc(1, SUT_MMIO_SIZE);
     m->excl_history = malloc(cfg->history_len * sizeof(uint64_t));
-    rc = (m->mmio && m->excl_history) ? SUT_OK : SUT_ENOMEM;
+    rc = m->excl_history ? SUT_OK : SUT_ENOMEM;
     for (unsigned i = 0; m->excl_history && i < cfg->history_len; i++) {
         m->excl_history[i] = EXCLUSIVE_RESET_ADDR;
     }
-    for (unsigned i = 0; rc == SUT_OK && i < max_cpus; i++) {
-        rc = cpu_init(m, &m->cpus[i], i);
+    m->cpu_tables = malloc(max_cpus * cpu_tables_bytes(m));
+    if (rc == SUT_OK && !m->cpu_tables) {
+        rc = SUT_ENOMEM;
     }
-    m->stats = (sut_stats){0};
     if (rc) {
+        m->cfg.max_cpus = 0; /* no vCPU was set up: sut_free tears down none */
         sut_free(m);
         *err = rc;
         return NULL;
     }
+    for (unsigned i = 0; i < max_cpus; i++) {
+        cpu_init(m, &m->cpus[i], i);
+    }
+    m->stats = (sut_stats){0}; /* the initial flushes are not the guest's */
     *err = SUT_OK;
     return m;
 }
@@ -190,6 +224,7 @@ void sut_free(sut_machine *m)
     }
     ram_free_all(m);
     free(m->mmio);
+    free(m->cpu_tables);
     free(m->excl_history);
     pthread_mutex_destroy(&m->ramlist_mutex);
     pthread_mutex_destroy(&m->excl_lock);
@@ -506,7 +541,12 @@ int sut_dma_write(sut_machine *m, uint64_t paddr, unsigned size, uint64_t val)
         const uint64_t a = paddr + i;
         const uint8_t byte = (uint8_t)(val >> (8 * i));
         if (a >= SUT_MMIO_BASE) {
-            __atomic_store_n(&m->mmio[a - SUT_MMIO_BASE], byte, __ATOMIC_RELAXED);
+            uint8_t *regs = mmio_regs_writable(m);
+            if (!regs) {
+                rc = SUT_ENOMEM;
+                break;
+            }
+            __atomic_store_n(&regs[a - SUT_MMIO_BASE], byte, __ATOMIC_RELAXED);
             continue;
         }
         const ram_block *b = ram_find(m, a, true);
@@ -537,7 +577,7 @@ int sut_peek(const sut_machine *m, uint64_t paddr, void *buf, size_t len)
         const uint8_t *src;
         uint64_t room;
         if (paddr >= SUT_MMIO_BASE && paddr - SUT_MMIO_BASE < SUT_MMIO_SIZE) {
-            src = m->mmio + (paddr - SUT_MMIO_BASE);
+            src = mmio_regs(m) + (paddr - SUT_MMIO_BASE);
             room = SUT_MMIO_SIZE - (paddr - SUT_MMIO_BASE);
         } else {
             const ram_block *b = ram_find(m, paddr, false);

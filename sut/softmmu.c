@@ -115,7 +115,7 @@ static uint64_t mmio_read(sut_machine *m, uint64_t off, unsigned size)
 {
     uint64_t v = 0;
     for (unsigned i = 0; i < size; i++) {
-        v |= (uint64_t)__atomic_load_n(&m->mmio[off + i], __ATOMIC_RELAXED) << (8 * i);
+        v |= (uint64_t)__atomic_load_n(&mmio_regs(m)[off + i], __ATOMIC_RELAXED) << (8 * i);
     }
     return v;
 }
@@ -230,12 +230,14 @@ void io_write(sut_machine *m, sut_cpu *c, iotlb_entry *io, uint64_t vaddr,
     const uint64_t bytes = to_le_bytes(val, size, be);
 
     switch (io->kind) {
-    case PHYS_MMIO:
+    case PHYS_MMIO: {
+        uint8_t *regs = mmio_regs_writable(m);
         mmio_track(m, c, hw, size);
-        for (unsigned i = 0; i < size && hw + i < SUT_MMIO_SIZE; i++) {
-            __atomic_store_n(&m->mmio[hw + i], (uint8_t)(bytes >> (8 * i)), __ATOMIC_RELAXED);
+        for (unsigned i = 0; regs && i < size && hw + i < SUT_MMIO_SIZE; i++) {
+            __atomic_store_n(&regs[hw + i], (uint8_t)(bytes >> (8 * i)), __ATOMIC_RELAXED);
         }
         break;
+    }
     case PHYS_ROM:
         break; /* writes to ROM are discarded */
     default:
