@@ -68,7 +68,9 @@ for t in $(targets); do
         [ -e "$f" ] || continue
         case $(expect_of "$f") in FAIL\ *) src=$f; break ;; esac
     done
-    [ -n "$src" ] || { skip "minimize $t - no FAIL regression"; continue; }
+    # Negative controls (fixed, the bitmap backends) have no failing input to
+    # shrink; their minimizer is exercised through the mutant backends above.
+    [ -n "$src" ] || continue
     want=$(verdict_property "$(expect_of "$src")")
     rc=0
     HX_NO_BUILD=1 ./build.sh minimize -o "$tmp/r.txt" "$src" >"$tmp/out" 2>&1 || rc=$?
