@@ -7,15 +7,24 @@
 #   clean. Then replays every corpus and regression through the ASan/UBSan
 #   builds (./build.sh replay) and runs a short seeded fuzz smoke per target
 #   (./build.sh fuzz); a missing command is a SKIP line naming it.
+#   The qemu backend (issue 5): rows with build <cfg>:qemu run the stress
+#   binaries on QEMU's own util/bitmap.c (QEMU_SRC, else the tree of
+#   ./build.sh qemu-src, which the full tier fetches when it is missing);
+#   their TSan reports, and the findings of the fuzz smoke on backend-qemu
+#   targets (bitmap-qemu, llsc-fixed-qemu), are looked up in
+#   ci/qemu-findings.txt: a known one makes the row KNOWN (it does not fail
+#   the gate), a new one fails it. Without a QEMU tree those rows are SKIP.
 #   --tier short uses the rows' short budgets, at most 3 tries, no replay and
 #   no fuzz smoke (that is what ./build.sh test runs). --seed N replays a
 #   whole gate (every run's seed derives from it); --only runs the controls
 #   whose name matches ERE.
 #   Prints the table (control, expected, observed, seconds, seed, rate) and one
-#   PASS:/FAIL:/SKIP: line per control; writes build/gate/gate.md,
-#   build/gate/junit.xml and every run's log under build/gate/logs/.
-#   Exit 0 only if every negative control is clean and every positive fired
-#   (and replay and fuzz smoke passed); 1 otherwise; 2 on bad usage.
+#   PASS:/FAIL:/SKIP: line per control (a KNOWN row is a PASS line that says
+#   KNOWN); writes build/gate/gate.md, build/gate/junit.xml and every run's
+#   log under build/gate/logs/.
+#   Exit 0 only if every negative control is clean (or shows known QEMU
+#   findings only) and every positive fired (and replay and fuzz smoke
+#   passed); 1 otherwise; 2 on bad usage.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/ci/gate/lib.sh"
@@ -51,6 +60,9 @@ else
 fi
 [ -f "$GATE_EXPECT" ] || die "missing $GATE_EXPECT"
 if [ "$tier" = short ]; then do_replay=0 do_fuzz=0; fi
+if [ -n "${QEMU_SRC:-}" ] && ! qemu_tree_ok "$QEMU_SRC"; then
+    die "QEMU_SRC=$QEMU_SRC is not a QEMU source tree (no util/bitmap.c, util/bitops.c, include/qemu/bitmap.h)"
+fi
 
 t_start=$SECONDS
 OUT=$BUILD/gate
@@ -58,12 +70,37 @@ rm -rf "$OUT"
 mkdir -p "$OUT/logs"
 echo "gate: tier=$tier seed=$seed (replay the whole gate with --seed $seed)"
 
-goals=()
-for c in tsan stress; do for w in bitmap llsc hotplug; do goals+=("build/$c/stress-$w"); done; done
-if ! make -C "$ROOT" -j"$JOBS" -s --no-print-directory "${goals[@]}" >"$OUT/build.log" 2>&1; then
+# The qemu backend's tree: QEMU_SRC, else the cached Debian tree; the full
+# tier fetches it when there is none (./build.sh test fetched it already).
+if [ -z "${QEMU_SRC:-}" ] && [ "$tier" = full ] && ! qemu_src >/dev/null 2>&1; then
+    bash "$ROOT/ci/cmd-qemu-src.sh" >"$OUT/logs/qemu-src.log" 2>&1 || true
+fi
+qemu_missing=$(gate_backend_missing qemu)
+if [ -z "$qemu_missing" ]; then
+    qtree=$(qemu_src)
+    qemu_line="QEMU backend: $qtree, $(qemu_version "$qtree") (findings: ci/qemu-findings.txt)"
+else
+    qemu_line="QEMU backend: $qemu_missing; its rows are skipped"
+fi
+echo "gate: $qemu_line"
+
+# The builtin stress binaries must build; the qemu ones fail only their rows.
+bdir=$BUILD; case $bdir in "$ROOT"/*) bdir=${bdir#"$ROOT"/} ;; esac
+mapfile -t goals < <(gate_goals)
+bgoals=() qgoals=()
+for g in "${goals[@]}"; do
+    case $g in *-qemu) qgoals+=("$g") ;; *) bgoals+=("$g") ;; esac
+done
+if ! make -C "$ROOT" -j"$JOBS" -s --no-print-directory BUILD="$bdir" "${bgoals[@]}" >"$OUT/build.log" 2>&1; then
     tail -n 30 "$OUT/build.log"
     echo "FAIL: gate build - the stress binaries do not build (see $OUT/build.log)"
     exit 1
+fi
+qemu_build_fail=
+if [ ${#qgoals[@]} -gt 0 ] &&
+   ! make -C "$ROOT" -j"$JOBS" -s --no-print-directory BUILD="$bdir" "${qgoals[@]}" >"$OUT/build-qemu.log" 2>&1; then
+    tail -n 30 "$OUT/build-qemu.log"
+    qemu_build_fail="the qemu stress binaries do not build (log: build/gate/build-qemu.log)"
 fi
 
 # Result rows: name, kind, expected, observed, seconds, seed, rate, result,
@@ -80,7 +117,26 @@ while read -r name kind cfg w v n full_s short_s tries expect; do
         [ "$tries" -gt 3 ] && tries=3
     fi
     [ "$kind" = positive ] || tries=1
-    fired=0 runs=0 obs= at= s=
+    case $kind in
+        positive) exp="fires: $expect" ;;
+        negative) exp="silent: $expect"
+                  [ "$expect" != qemu-known ] ||
+                      exp="silent but for known QEMU findings (ci/qemu-findings.txt)" ;;
+        *)        exp="$expect (info)" ;;
+    esac
+    be=$(gate_backend "$cfg")
+    why=$(gate_backend_missing "$be")
+    [ -n "$why" ] || [ "$be" != qemu ] || [ -z "$qemu_build_fail" ] || {
+        add_row "$name" "$kind" "$exp" "$qemu_build_fail" 0 - - FAIL
+        printf '%-22s %-5s %s\n' "$name" FAIL "$qemu_build_fail"
+        continue
+    }
+    if [ -n "$why" ]; then
+        add_row "$name" "$kind" "$exp" "backend $be: $why" 0 - - SKIP
+        printf '%-22s %-5s %s\n' "$name" SKIP "backend $be: $why"
+        continue
+    fi
+    fired=0 runs=0 obs= at= s= known=
     for ((i = 0; i < tries; i++)); do
         s=$(gate_seed "$seed" "$name" "$i")
         log=$OUT/logs/$name.$i.log
@@ -88,20 +144,21 @@ while read -r name kind cfg w v n full_s short_s tries expect; do
         rc=$?
         gate_classify "$expect" "$w" "$rc" "$log"
         runs=$((runs + 1))
-        obs=$G_OBS at=$G_SECS
+        obs=$G_OBS at=$G_SECS known=$G_KNOWN
         if [ "$G_FIRED" = 1 ]; then fired=$((fired + 1)); fi
         # A positive stops at its first detection; the rest never retry.
         [ "$kind" != positive ] || [ "$G_FIRED" = 0 ] || break
     done
     case $kind in
         positive) [ $fired -gt 0 ] && res=PASS || res=FAIL
-                  rate="$fired/$runs" exp="fires: $expect" ;;
+                  rate="$fired/$runs" ;;
         negative) [ $fired -eq 0 ] && res=PASS || res=FAIL
-                  rate="$((runs - fired))/$runs clean" exp="silent: $expect" ;;
-        *)        res=INFO rate="-" exp="$expect (info)" ;;
+                  rate="$((runs - fired))/$runs clean"
+                  if [ $fired -eq 0 ] && [ -n "$known" ]; then res=KNOWN rate="$runs/$runs known"; fi ;;
+        *)        res=INFO rate="-" ;;
     esac
     add_row "$name" "$kind" "$exp" "$obs" "$at" "$s" "$rate" "$res"
-    printf '%-22s %-4s %6ss seed=%-10s %-10s %s\n' "$name" "$res" "$at" "$s" "$rate" "$obs" | cut -c1-220
+    printf '%-22s %-5s %6ss seed=%-10s %-10s %s\n' "$name" "$res" "$at" "$s" "$rate" "$obs" | cut -c1-220
 done < <(gate_rows)
 
 # Corpus and regression replay through the ASan/UBSan builds (issue 3b).
@@ -111,8 +168,10 @@ if [ "$do_replay" = 1 ]; then
         bash "$ROOT/ci/cmd-replay.sh" >"$OUT/logs/replay.log" 2>&1
         rc=$?
         np=$(grep -c '^PASS: ' "$OUT/logs/replay.log") nf=$(grep -c '^FAIL: ' "$OUT/logs/replay.log")
+        ns=$(grep -c '^SKIP: ' "$OUT/logs/replay.log")
         if [ $rc -eq 0 ]; then res=PASS; else res=FAIL; fi
-        obs="$np passed, $nf failed (exit $rc)"
+        obs="$np passed, $nf failed, $ns skipped (exit $rc)"
+        [ "$ns" -eq 0 ] || obs="$obs; first skip: $(grep -m1 '^SKIP: ' "$OUT/logs/replay.log" | cut -c7-120)"
         [ $rc -ne 0 ] && obs="$obs; first: $(grep -m1 '^FAIL: ' "$OUT/logs/replay.log" | cut -c1-150)"
         add_row "replay" "replay" "every seed and regression gives its verdict" "$obs" \
             "$((SECONDS - t0))" "-" "-" "$res"
@@ -126,28 +185,49 @@ fi
 # Short seeded fuzz smoke per target: the engine runs and stops cleanly; a
 # finding is required to be absent only on targets that must be correct
 # (<family>-fixed and its variants such as llsc-fixed-qemu, and the bitmap
-# backends, checked against a shadow model).
+# backends, checked against a shadow model). On a backend-qemu target each
+# finding is replayed and keyed (gate_qemu_fuzz): known QEMU findings of
+# ci/qemu-findings.txt make the row KNOWN; anything else fails it. Without a
+# QEMU tree those targets are SKIP.
 if [ "$do_fuzz" = 1 ]; then
     if [ -f "$ROOT/ci/cmd-fuzz.sh" ]; then
         while read -r t; do
             [ -n "$only" ] && ! [[ fuzz-$t =~ $only ]] && continue
             fs=$(gate_seed "$seed" "fuzz-$t" 0)
+            fam=$(awk -v t="$t" '!/^[ \t]*#/ && $1 == t {print $2; exit}' "$ROOT/targets/LIST")
+            be=$(awk -v t="$t" '!/^[ \t]*#/ && $1 == t {print $4; exit}' "$ROOT/targets/LIST")
+            must_clean=0
+            [[ $t == *-fixed || $t == *-fixed-* || $fam == bitmap ]] && must_clean=1
+            exp="engine runs$([ $must_clean = 1 ] && echo ', no finding' || echo '; findings allowed')"
+            [ "$be" = qemu ] && [ $must_clean = 1 ] && exp="$exp but known QEMU findings (ci/qemu-findings.txt)"
+            why=$(gate_backend_missing "${be:-builtin}")
+            if [ -n "$why" ]; then
+                add_row "fuzz-$t" "fuzz" "$exp" "backend $be: $why" 0 - - SKIP
+                printf '%-22s %-5s %s\n' "fuzz-$t" SKIP "backend $be: $why"
+                continue
+            fi
             t0=$SECONDS
             bash "$ROOT/ci/cmd-fuzz.sh" --target "$t" --runs "$FUZZ_RUNS" --seed "$fs" \
                 >"$OUT/logs/fuzz-$t.log" 2>&1
             rc=$?
-            fam=$(awk -v t="$t" '!/^[ \t]*#/ && $1 == t {print $2; exit}' "$ROOT/targets/LIST")
-            must_clean=0
-            [[ $t == *-fixed || $t == *-fixed-* || $fam == bitmap ]] && must_clean=1
             case $rc in
                 0) res=PASS obs="$FUZZ_RUNS runs, no finding" ;;
-                1) obs="finding: $(grep -m1 '^FAIL ' "$OUT/logs/fuzz-$t.log" | cut -c1-150)"
-                   [ $must_clean = 1 ] && res=FAIL || res=PASS ;;
+                1) obs="finding: $(grep -m1 -E '^ *(verdict: )?FAIL ' "$OUT/logs/fuzz-$t.log" | sed 's/^ *//' | cut -c1-150)"
+                   [ $must_clean = 1 ] && res=FAIL || res=PASS
+                   if [ "$be" = qemu ] && [ $must_clean = 1 ]; then
+                       gate_qemu_fuzz "$t" "$OUT/logs/fuzz-$t.log"
+                       if [ -n "$GQ_NEW" ]; then
+                           obs="NEW finding(s), not in ci/qemu-findings.txt: $GQ_NEW${GQ_IDS:+; known: $GQ_IDS}; $obs"
+                       elif [ -n "$GQ_IDS" ]; then
+                           res=KNOWN obs="KNOWN: $GQ_IDS"
+                       else
+                           obs="no finding listed by ./build.sh fuzz; $obs"
+                       fi
+                   fi ;;
                 *) res=FAIL obs="exit $rc: $(grep -v '^\s*$' "$OUT/logs/fuzz-$t.log" | tail -n 1 | cut -c1-150)" ;;
             esac
-            exp="engine runs$([ $must_clean = 1 ] && echo ', no finding' || echo '; findings allowed')"
             add_row "fuzz-$t" "fuzz" "$exp" "$obs" "$((SECONDS - t0))" "$fs" "-" "$res"
-            printf '%-22s %-4s %s\n' "fuzz-$t" "$res" "$obs"
+            printf '%-22s %-5s %s\n' "fuzz-$t" "$res" "$obs"
         done < <(targets)
     else
         add_row "fuzz" "fuzz" "short fuzz smoke per target" \
@@ -157,9 +237,12 @@ fi
 
 # ---- report ------------------------------------------------------------------
 wall=$((SECONDS - t_start))
-npass=0 nfail=0 nskip=0
+npass=0 nfail=0 nskip=0 nknown=0
 for r in "${rows[@]}"; do
-    case ${r##*$US} in PASS) npass=$((npass + 1)) ;; FAIL) nfail=$((nfail + 1)) ;; SKIP) nskip=$((nskip + 1)) ;; esac
+    case ${r##*$US} in
+        PASS) npass=$((npass + 1)) ;; KNOWN) nknown=$((nknown + 1)) ;;
+        FAIL) nfail=$((nfail + 1)) ;; SKIP) nskip=$((nskip + 1)) ;;
+    esac
 done
 
 md=$OUT/gate.md
@@ -167,7 +250,8 @@ md=$OUT/gate.md
     echo "# Race gate ($tier tier)"
     echo
     echo "Base seed $seed (\`./build.sh gate --tier $tier --seed $seed\` replays it); wall time ${wall}s."
-    echo "$npass passed, $nfail failed, $nskip skipped."
+    echo "$qemu_line."
+    echo "$npass passed, $nknown known (QEMU findings listed in ci/qemu-findings.txt; not failures), $nfail failed, $nskip skipped."
     echo
     echo "| control | kind | expected | observed | seconds | seed | rate | result |"
     echo "|---|---|---|---|---|---|---|---|"
@@ -181,7 +265,7 @@ xml_escape() { sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\
 {
     echo '<?xml version="1.0" encoding="UTF-8"?>'
     echo "<testsuite name=\"race-gate-$tier\" tests=\"${#rows[@]}\" failures=\"$nfail\" skipped=\"$nskip\" time=\"$wall\">"
-    echo "  <properties><property name=\"seed\" value=\"$seed\"/></properties>"
+    echo "  <properties><property name=\"seed\" value=\"$seed\"/><property name=\"known\" value=\"$nknown\"/><property name=\"qemu\" value=\"$(xml_escape "$qemu_line")\"/></properties>"
     for r in "${rows[@]}"; do
         IFS=$US read -r a b c d e f g h <<<"$r"
         ea=$(xml_escape "$a") ec=$(xml_escape "$c") ed=$(xml_escape "$d")
@@ -207,9 +291,10 @@ for r in "${rows[@]}"; do
     IFS=$US read -r a b c d e f g h <<<"$r"
     case $h in
         PASS) echo "PASS: gate $a - $d" | cut -c1-200 ;;
+        KNOWN) echo "PASS: gate $a - KNOWN (ci/qemu-findings.txt): ${d#KNOWN: }" | cut -c1-300 ;;
         FAIL) echo "FAIL: gate $a - expected $c, observed $d (seed $f, rate $g; log build/gate/logs/$a.*)" | cut -c1-400 ;;
         SKIP) echo "SKIP: gate $a - $d" ;;
     esac
 done
-echo "gate: $npass passed, $nfail failed, $nskip skipped in ${wall}s (tables: $md, $OUT/junit.xml)"
+echo "gate: $npass passed, $nknown known, $nfail failed, $nskip skipped in ${wall}s (tables: $md, $OUT/junit.xml)"
 [ "$nfail" -eq 0 ]

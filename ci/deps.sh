@@ -20,6 +20,11 @@ if [ "$(id -u)" != 0 ]; then
     echo "build.sh: run as root: $line" >&2
     exit 2
 fi
-echo "build.sh: installing ${missing[*]}" >&2
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+log=${TMPDIR:-/tmp}/llsc-harness-apt.log
+echo "build.sh: installing ${missing[*]} (log: $log)" >&2
+if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    tail -n 20 "$log" >&2
+    echo "build.sh: apt-get failed; run as root: $line" >&2
+    exit 2
+fi
