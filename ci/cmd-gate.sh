@@ -78,7 +78,7 @@ fi
 qemu_missing=$(gate_backend_missing qemu)
 if [ -z "$qemu_missing" ]; then
     qtree=$(qemu_src)
-    qemu_line="QEMU backend: $qtree, $(qemu_version "$qtree") (findings: ci/qemu-findings.txt)"
+    qemu_line="QEMU backend: $qtree, $(qemu_version "$qtree") (known findings: $GQ_FILE)"
 else
     qemu_line="QEMU backend: $qemu_missing; its rows are skipped"
 fi
@@ -121,7 +121,7 @@ while read -r name kind cfg w v n full_s short_s tries expect; do
         positive) exp="fires: $expect" ;;
         negative) exp="silent: $expect"
                   [ "$expect" != qemu-known ] ||
-                      exp="silent but for known QEMU findings (ci/qemu-findings.txt)" ;;
+                      exp="silent but for known QEMU findings ($GQ_FILE)" ;;
         *)        exp="$expect (info)" ;;
     esac
     be=$(gate_backend "$cfg")
@@ -199,7 +199,7 @@ if [ "$do_fuzz" = 1 ]; then
             must_clean=0
             [[ $t == *-fixed || $t == *-fixed-* || $fam == bitmap ]] && must_clean=1
             exp="engine runs$([ $must_clean = 1 ] && echo ', no finding' || echo '; findings allowed')"
-            [ "$be" = qemu ] && [ $must_clean = 1 ] && exp="$exp but known QEMU findings (ci/qemu-findings.txt)"
+            [ "$be" = qemu ] && [ $must_clean = 1 ] && exp="$exp but known QEMU findings ($GQ_FILE)"
             why=$(gate_backend_missing "${be:-builtin}")
             if [ -n "$why" ]; then
                 add_row "fuzz-$t" "fuzz" "$exp" "backend $be: $why" 0 - - SKIP
@@ -217,7 +217,7 @@ if [ "$do_fuzz" = 1 ]; then
                    if [ "$be" = qemu ] && [ $must_clean = 1 ]; then
                        gate_qemu_fuzz "$t" "$OUT/logs/fuzz-$t.log"
                        if [ -n "$GQ_NEW" ]; then
-                           obs="NEW finding(s), not in ci/qemu-findings.txt: $GQ_NEW${GQ_IDS:+; known: $GQ_IDS}; $obs"
+                           obs="NEW finding(s), not in $GQ_FILE: $GQ_NEW${GQ_IDS:+; known: $GQ_IDS}; $obs"
                        elif [ -n "$GQ_IDS" ]; then
                            res=KNOWN obs="KNOWN: $GQ_IDS"
                        else
@@ -251,7 +251,7 @@ md=$OUT/gate.md
     echo
     echo "Base seed $seed (\`./build.sh gate --tier $tier --seed $seed\` replays it); wall time ${wall}s."
     echo "$qemu_line."
-    echo "$npass passed, $nknown known (QEMU findings listed in ci/qemu-findings.txt; not failures), $nfail failed, $nskip skipped."
+    echo "$npass passed, $nknown known (QEMU findings listed in $GQ_FILE; not failures), $nfail failed, $nskip skipped."
     echo
     echo "| control | kind | expected | observed | seconds | seed | rate | result |"
     echo "|---|---|---|---|---|---|---|---|"
@@ -291,7 +291,7 @@ for r in "${rows[@]}"; do
     IFS=$US read -r a b c d e f g h <<<"$r"
     case $h in
         PASS) echo "PASS: gate $a - $d" | cut -c1-200 ;;
-        KNOWN) echo "PASS: gate $a - KNOWN (ci/qemu-findings.txt): ${d#KNOWN: }" | cut -c1-300 ;;
+        KNOWN) echo "PASS: gate $a - KNOWN ($GQ_FILE): ${d#KNOWN: }" | cut -c1-300 ;;
         FAIL) echo "FAIL: gate $a - expected $c, observed $d (seed $f, rate $g; log build/gate/logs/$a.*)" | cut -c1-400 ;;
         SKIP) echo "SKIP: gate $a - $d" ;;
     esac

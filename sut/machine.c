@@ -385,76 +385,75 @@ static int check_mapped(const sut_machine *m, uint64_t vaddr, unsigned size)
     return SUT_OK;
 }
 
+/* The shape every guest access shares: validate, enter the variant's
+ * threading discipline, fault before anything happens. On SUT_OK the caller
+ * performs the access and then calls leave(m, *c). */
+static int access_begin(sut_machine *m, unsigned cpu, unsigned mmu_idx, uint64_t vaddr,
+                        unsigned size, const void *out, sut_cpu **c)
+{
+    if (!valid_access(m, cpu, mmu_idx, size) || !out) {
+        return SUT_EINVAL;
+    }
+    *c = &m->cpus[cpu];
+    enter(m, *c);
+    int rc = check_mapped(m, vaddr, size);
+    if (rc) {
+        leave(m, *c);
+    }
+    (*c)->mmio_nw = 0; /* W19 bookkeeping is per guest access */
+    return rc;
+}
+
 int sut_load(sut_machine *m, unsigned cpu, unsigned mmu_idx, uint64_t vaddr, unsigned size,
              bool be, uint64_t *val)
 {
-    if (!valid_access(m, cpu, mmu_idx, size) || !val) {
-        return SUT_EINVAL;
-    }
-    sut_cpu *c = &m->cpus[cpu];
-    enter(m, c);
-    int rc = check_mapped(m, vaddr, size);
+    sut_cpu *c;
+    int rc = access_begin(m, cpu, mmu_idx, vaddr, size, val, &c);
     if (rc == SUT_OK) {
         rc = load_helper(m, c, mmu_idx, vaddr, size, be, val);
+        leave(m, c);
     }
-    leave(m, c);
     return rc;
 }
 
 int sut_store(sut_machine *m, unsigned cpu, unsigned mmu_idx, uint64_t vaddr, unsigned size,
               bool be, uint64_t val)
 {
-    if (!valid_access(m, cpu, mmu_idx, size)) {
-        return SUT_EINVAL;
-    }
-    sut_cpu *c = &m->cpus[cpu];
-    enter(m, c);
-    int rc = check_mapped(m, vaddr, size);
+    sut_cpu *c;
+    int rc = access_begin(m, cpu, mmu_idx, vaddr, size, &val, &c);
     if (rc == SUT_OK) {
-        c->mmio_nw = 0;
         rc = store_helper(m, c, mmu_idx, vaddr, size, be, val);
+        leave(m, c);
     }
-    leave(m, c);
     return rc;
 }
 
 int sut_ll(sut_machine *m, unsigned cpu, unsigned mmu_idx, uint64_t vaddr, unsigned size,
            bool be, uint64_t *val)
 {
-    if (!valid_access(m, cpu, mmu_idx, size) || !val) {
-        return SUT_EINVAL;
-    }
-    sut_cpu *c = &m->cpus[cpu];
-    enter(m, c);
-    int rc = check_mapped(m, vaddr, size);
+    sut_cpu *c;
+    int rc = access_begin(m, cpu, mmu_idx, vaddr, size, val, &c);
     if (rc == SUT_OK) {
         rc = m->ops->ll(m, c, mmu_idx, vaddr, size, be, val);
+        leave(m, c);
     }
-    leave(m, c);
     return rc;
 }
 
 int sut_sc(sut_machine *m, unsigned cpu, unsigned mmu_idx, uint64_t vaddr, unsigned size,
            bool be, uint64_t val, int *status)
 {
-    if (!valid_access(m, cpu, mmu_idx, size) || !status) {
-        return SUT_EINVAL;
-    }
-    sut_cpu *c = &m->cpus[cpu];
-    enter(m, c);
-    int rc = check_mapped(m, vaddr, size);
+    sut_cpu *c;
+    int rc = access_begin(m, cpu, mmu_idx, vaddr, size, status, &c);
     if (rc == SUT_OK) {
-        c->mmio_nw = 0;
         rc = m->ops->sc(m, c, mmu_idx, vaddr, size, be, val, status);
-    }
-    if (rc == SUT_OK) {
-        if (*status == 0) {
+        if (rc == SUT_OK && *status == 0) {
             STAT_INC(m, sc_success);
-        } else {
+        } else if (rc == SUT_OK) {
             STAT_INC(m, sc_fail);
         }
+        leave(m, c);
     }
-    leave(m, c);
     return rc;
 }
 

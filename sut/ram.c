@@ -179,8 +179,11 @@ static void range_pages(const sut_machine *m, uint64_t start, uint64_t length,
     *end = (start + length + m->page_size - 1) >> m->cfg.page_bits;
 }
 
-/* cpu_physical_memory_set_dirty_range. */
-void dirty_set_range(sut_machine *m, uint64_t start, uint64_t length, unsigned mask)
+/* Apply the atomic set (cpu_physical_memory_set_dirty_range) or clear
+ * (cpu_physical_memory_clear_dirty_range, used by resize) to every client
+ * in mask, over the pages of [start, start+length). */
+static void dirty_range_apply(sut_machine *m, uint64_t start, uint64_t length,
+                              unsigned mask, bool set)
 {
     uint64_t page, end;
     range_pages(m, start, length, &page, &end);
@@ -191,55 +194,39 @@ void dirty_set_range(sut_machine *m, uint64_t start, uint64_t length, unsigned m
         if (!(mask & (1u << c))) {
             continue;
         }
-        if (!m->ops->block_storage) {
-            unsigned long k = excl_cells(m, c);
-            bm_bitmap_set_atomic(m->flat[c], (long)(page * k), (long)((end - page) * k));
-            continue;
-        }
         for (uint64_t p = page; p < end;) {
-            long bit = 0;
-            unsigned long *map = dirty_block_word_map(m, c, p, &bit);
-            if (!map) {
-                break;
+            unsigned long *map;
+            long bit = 0, k = 1;
+            uint64_t n = end - p;
+            if (m->ops->block_storage) {
+                map = dirty_block_word_map(m, c, p, &bit);
+                if (!map) {
+                    break;
+                }
+                n = n < block_bits(m) - (uint64_t)bit ? n : block_bits(m) - (uint64_t)bit;
+            } else {
+                k = (long)excl_cells(m, c); /* one flat run, cells per page */
+                map = m->flat[c];
+                bit = (long)p * k;
             }
-            uint64_t n = block_bits(m) - (uint64_t)bit;
-            n = n < end - p ? n : end - p;
-            bm_bitmap_set_atomic(map, bit, (long)n);
+            if (set) {
+                bm_bitmap_set_atomic(map, bit, (long)n * k);
+            } else {
+                bm_bitmap_test_and_clear_atomic(map, bit, (long)n * k);
+            }
             p += n;
         }
     }
 }
 
-/* cpu_physical_memory_clear_dirty_range (used by resize; plain clears). */
+void dirty_set_range(sut_machine *m, uint64_t start, uint64_t length, unsigned mask)
+{
+    dirty_range_apply(m, start, length, mask, true);
+}
+
 void dirty_clear_range(sut_machine *m, uint64_t start, uint64_t length, unsigned mask)
 {
-    uint64_t page, end;
-    range_pages(m, start, length, &page, &end);
-    if (end > dirty_pages_get(m)) {
-        end = dirty_pages_get(m);
-    }
-    for (unsigned c = 0; c < DIRTY_MEMORY_NUM && page < end; c++) {
-        if (!(mask & (1u << c))) {
-            continue;
-        }
-        if (!m->ops->block_storage) {
-            unsigned long k = excl_cells(m, c);
-            bm_bitmap_test_and_clear_atomic(m->flat[c], (long)(page * k),
-                                            (long)((end - page) * k));
-            continue;
-        }
-        for (uint64_t p = page; p < end;) {
-            long bit = 0;
-            unsigned long *map = dirty_block_word_map(m, c, p, &bit);
-            if (!map) {
-                break;
-            }
-            uint64_t n = block_bits(m) - (uint64_t)bit;
-            n = n < end - p ? n : end - p;
-            bm_bitmap_test_and_clear_atomic(map, bit, (long)n);
-            p += n;
-        }
-    }
+    dirty_range_apply(m, start, length, mask, false);
 }
 
 /* One bit of a one-bit-per-page client. QEMU reads it with test_bit (a plain

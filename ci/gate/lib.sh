@@ -5,6 +5,7 @@
 GATE_EXPECT=${GATE_EXPECT:-$ROOT/ci/gate/expectations}
 # The known findings on QEMU's bitmap code (issue 5); overridable for tests.
 GATE_QEMU_FINDINGS=${GATE_QEMU_FINDINGS:-$ROOT/ci/qemu-findings.txt}
+GQ_FILE=${GATE_QEMU_FINDINGS#"$ROOT"/}
 . "$ROOT/ci/qemu.sh"
 
 # The control rows, comments stripped:
@@ -226,7 +227,7 @@ gate_classify() {
                 gate_qemu_tsan "$log"
                 if [ -n "$GQ_NEW" ]; then
                     G_FIRED=1
-                    G_OBS="NEW finding(s), not in ci/qemu-findings.txt: $GQ_NEW${GQ_IDS:+; known: $GQ_IDS}"
+                    G_OBS="NEW finding(s), not in $GQ_FILE: $GQ_NEW${GQ_IDS:+; known: $GQ_IDS}"
                 elif [ -n "$GQ_IDS" ]; then
                     G_KNOWN=$GQ_IDS G_OBS="KNOWN: $GQ_IDS"
                 else
