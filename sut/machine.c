@@ -399,9 +399,10 @@ static int access_begin(sut_machine *m, unsigned cpu, unsigned mmu_idx, uint64_t
     int rc = check_mapped(m, vaddr, size);
     if (rc) {
         leave(m, *c);
+        return rc;
     }
     (*c)->mmio_nw = 0; /* W19 bookkeeping is per guest access */
-    return rc;
+    return SUT_OK;
 }
 
 int sut_load(sut_machine *m, unsigned cpu, unsigned mmu_idx, uint64_t vaddr, unsigned size,
