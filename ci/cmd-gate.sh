@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# what: the CI race gate: TSan and lost-update controls, corpus replay, fuzz smoke; tables under build/gate/
-# usage: ./build.sh gate [--tier full|short] [--seed N] [--only ERE] [--no-replay] [--no-fuzz]
+# what: the CI race gate: TSan and lost-update controls (builtin and qemu backends), corpus replay, fuzz smoke; tables under build/gate/
+# usage: ./build.sh gate [--tier full|short] [--seed N] [--only ERE] [--no-replay] [--no-fuzz] [--require-qemu]
 #   Runs every control of ci/gate/expectations: positive controls (the races
 #   and lost updates the design has) must fire, retried with a new seed up to
 #   the row's number of tries; negative controls (fixed, cmpxchg) must stay
@@ -13,7 +13,10 @@
 #   their TSan reports, and the findings of the fuzz smoke on backend-qemu
 #   targets (bitmap-qemu, llsc-fixed-qemu), are looked up in
 #   ci/qemu-findings.txt: a known one makes the row KNOWN (it does not fail
-#   the gate), a new one fails it. Without a QEMU tree those rows are SKIP.
+#   the gate), a new one fails it. Without a QEMU tree those rows are SKIP
+#   (one line each; counted as skipped, not passed), or FAIL with
+#   --require-qemu (for CI, where the Debian source package can be had).
+#   GATE_OUT=DIR writes the tables and logs there instead of build/gate.
 #   --tier short uses the rows' short budgets, at most 3 tries, no replay and
 #   no fuzz smoke (that is what ./build.sh test runs). --seed N replays a
 #   whole gate (every run's seed derives from it); --only runs the controls
@@ -29,8 +32,8 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/ci/gate/lib.sh"
 
-usage="usage: ./build.sh gate [--tier full|short] [--seed N] [--only ERE] [--no-replay] [--no-fuzz]"
-tier=full seed= only= do_replay=1 do_fuzz=1
+usage="usage: ./build.sh gate [--tier full|short] [--seed N] [--only ERE] [--no-replay] [--no-fuzz] [--require-qemu]"
+tier=full seed= only= do_replay=1 do_fuzz=1 require_qemu=0
 FUZZ_RUNS=${GATE_FUZZ_RUNS:-3000}
 while [ $# -gt 0 ]; do
     case $1 in
@@ -47,6 +50,7 @@ while [ $# -gt 0 ]; do
         --only=*) only=${1#*=}; shift ;;
         --no-replay) do_replay=0; shift ;;
         --no-fuzz) do_fuzz=0; shift ;;
+        --require-qemu) require_qemu=1; shift ;;
         -h|--help) echo "$usage"; exit 0 ;;
         *) die "unknown argument '$1' ($usage)" ;;
     esac
@@ -65,7 +69,7 @@ if [ -n "${QEMU_SRC:-}" ] && ! qemu_tree_ok "$QEMU_SRC"; then
 fi
 
 t_start=$SECONDS
-OUT=$BUILD/gate
+OUT=${GATE_OUT:-$BUILD/gate}
 rm -rf "$OUT"
 mkdir -p "$OUT/logs"
 echo "gate: tier=$tier seed=$seed (replay the whole gate with --seed $seed)"
@@ -80,7 +84,7 @@ if [ -z "$qemu_missing" ]; then
     qtree=$(qemu_src)
     qemu_line="QEMU backend: $qtree, $(qemu_version "$qtree") (known findings: $GQ_FILE)"
 else
-    qemu_line="QEMU backend: $qemu_missing; its rows are skipped"
+    qemu_line="QEMU backend: $qemu_missing; its rows are $([ $require_qemu = 1 ] && echo 'FAIL (--require-qemu)' || echo skipped)"
 fi
 echo "gate: $qemu_line"
 
@@ -100,13 +104,14 @@ qemu_build_fail=
 if [ ${#qgoals[@]} -gt 0 ] &&
    ! make -C "$ROOT" -j"$JOBS" -s --no-print-directory BUILD="$bdir" "${qgoals[@]}" >"$OUT/build-qemu.log" 2>&1; then
     tail -n 30 "$OUT/build-qemu.log"
-    qemu_build_fail="the qemu stress binaries do not build (log: build/gate/build-qemu.log)"
+    qemu_build_fail="the qemu stress binaries do not build (log: ${OUT#"$ROOT"/}/build-qemu.log)"
 fi
 
 # Result rows: name, kind, expected, observed, seconds, seed, rate, result,
 # joined by the ASCII unit separator (patterns and reports contain '|').
 US=$'\x1f'
 rows=()
+miss_res=SKIP; [ $require_qemu = 0 ] || miss_res=FAIL   # a row whose backend is missing
 add_row() { rows+=("$1$US$2$US$3$US$4$US$5$US$6$US$7$US$8"); }
 
 while read -r name kind cfg w v n full_s short_s tries expect; do
@@ -132,8 +137,8 @@ while read -r name kind cfg w v n full_s short_s tries expect; do
         continue
     }
     if [ -n "$why" ]; then
-        add_row "$name" "$kind" "$exp" "backend $be: $why" 0 - - SKIP
-        printf '%-22s %-5s %s\n' "$name" SKIP "backend $be: $why"
+        add_row "$name" "$kind" "$exp" "backend $be: $why" 0 - - "$miss_res"
+        printf '%-22s %-5s %s\n' "$name" "$miss_res" "backend $be: $why"
         continue
     fi
     fired=0 runs=0 obs= at= s= known=
@@ -202,8 +207,8 @@ if [ "$do_fuzz" = 1 ]; then
             [ "$be" = qemu ] && [ $must_clean = 1 ] && exp="$exp but known QEMU findings ($GQ_FILE)"
             why=$(gate_backend_missing "${be:-builtin}")
             if [ -n "$why" ]; then
-                add_row "fuzz-$t" "fuzz" "$exp" "backend $be: $why" 0 - - SKIP
-                printf '%-22s %-5s %s\n' "fuzz-$t" SKIP "backend $be: $why"
+                add_row "fuzz-$t" "fuzz" "$exp" "backend $be: $why" 0 - - "$miss_res"
+                printf '%-22s %-5s %s\n' "fuzz-$t" "$miss_res" "backend $be: $why"
                 continue
             fi
             t0=$SECONDS
@@ -292,7 +297,7 @@ for r in "${rows[@]}"; do
     case $h in
         PASS) echo "PASS: gate $a - $d" | cut -c1-200 ;;
         KNOWN) echo "PASS: gate $a - KNOWN ($GQ_FILE): ${d#KNOWN: }" | cut -c1-300 ;;
-        FAIL) echo "FAIL: gate $a - expected $c, observed $d (seed $f, rate $g; log build/gate/logs/$a.*)" | cut -c1-400 ;;
+        FAIL) echo "FAIL: gate $a - expected $c, observed $d (seed $f, rate $g; log ${OUT#"$ROOT"/}/logs/$a.*)" | cut -c1-400 ;;
         SKIP) echo "SKIP: gate $a - $d" ;;
     esac
 done
