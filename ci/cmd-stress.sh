@@ -19,7 +19,10 @@ set -uo pipefail
 usage="usage: ./build.sh stress [--target T] [--variant V] [--backend builtin|qemu] [--threads N] [--seconds S|--iterations N] [--seed N] [--stop-on P] [--no-tsan]"
 WORKLOADS=(bitmap llsc hotplug)
 VARIANTS=(v6 v6-st v8 fixed cmpxchg)
+# A tree you point QEMU_SRC at is what you want stressed: it becomes the
+# default backend (an explicit --backend still wins).
 target= variant= cfg=tsan pass=() backend=builtin
+[ -n "${QEMU_SRC:-}" ] && backend=qemu
 secs= iters=
 
 while [ $# -gt 0 ]; do
