@@ -11,7 +11,7 @@ for cfg in gcc clang asan tsan; do
         out=$("$t" 2>&1); rc=$?
         # Prefix each check with the build so the four runs stay distinct.
         printf '%s\n' "$out" | sed -E "s#^(PASS|FAIL): #\1: $cfg/#"
-        if [ $rc -ne 0 ] && ! printf '%s\n' "$out" | grep -q '^FAIL: '; then
+        if [ $rc -ne 0 ] && ! grep -q '^FAIL: ' <<<"$out"; then
             fail "$cfg/$(basename "$t") - exited $rc (sanitizer report or crash above)"
         fi
     done

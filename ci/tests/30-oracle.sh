@@ -27,7 +27,7 @@ for cfg in gcc clang asan; do
             n=$(printf '%s\n' "$out" | grep -c '^PASS: ')
             [ $rc -eq 0 ] && pass "$cfg/$t - $n checks"
         fi
-        if [ $rc -ne 0 ] && ! printf '%s\n' "$out" | grep -q '^FAIL: '; then
+        if [ $rc -ne 0 ] && ! grep -q '^FAIL: ' <<<"$out"; then
             fail "$cfg/$t exited $rc: $(printf '%s\n' "$out" | tail -n 3 | tr '\n' ' ')"
         fi
     done

@@ -337,8 +337,11 @@ if [ ${#seen[@]} -gt 0 ]; then
     grep -vF " $first " "$ROOT/ci/qemu-findings.txt" | grep -vF " $first," >"$logs/findings-minus.txt"
     printf 'fake-finding | tsan | write:no_such_function | none | %s\n' "$vid" \
         | cat "$ROOT/ci/qemu-findings.txt" - >"$logs/findings-plus.txt"
-    if judge "$logs/findings-minus.txt" | grep -q "^FAIL: qemu-finding-new - $first " &&
-       judge "$logs/findings-plus.txt" | grep -q '^FAIL: qemu-finding-lost - fake-finding '; then
+    # Capture before matching: `judge | grep -q` under pipefail fails whenever
+    # grep exits first and the judge dies of SIGPIPE (a timing-dependent flake).
+    minus=$(judge "$logs/findings-minus.txt") plus=$(judge "$logs/findings-plus.txt")
+    if grep -q "^FAIL: qemu-finding-new - $first " <<<"$minus" &&
+       grep -q '^FAIL: qemu-finding-lost - fake-finding ' <<<"$plus"; then
         pass "qemu-finding-judge - an unlisted finding fails as new, a listed one that vanished on its version fails as lost"
     else
         fail "qemu-finding-judge - the findings check does not fail on doctored expectations ($(rel "$logs")/findings-*.txt)"
