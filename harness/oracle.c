@@ -667,26 +667,42 @@ static bool check_value(struct orc *o, const char *what, unsigned cpu,
                    (unsigned long long)val, (unsigned long long)want, tail);
 }
 
+/* What LL and a plain load share: the access's footprint, its result code and
+ * the value it returned. False on a violation; *performed says whether the
+ * access happened (an expected fault leaves everything as it was). */
+static bool read_checks(struct orc *o, const char *what, unsigned cpu, uint64_t va,
+                        unsigned size, bool be, enum orc_rc rc, uint64_t val,
+                        struct orc_access *a, struct orc_verdict *v, bool *performed)
+{
+    *performed = false;
+    if (bad_args(o, cpu, size)) {
+        return verdict(v, "oracle-usage", "%s: bad cpu or size", what);
+    }
+    o->seq++;
+    resolve(o, va, size, a);
+    set_footprint(o, what, NULL, cpu, va, size, a, false, -1, false);
+    if (!check_rc(what, (int)cpu, va, size, a, rc, v)) {
+        return false;
+    }
+    if (rc != ORC_OK) {
+        return true;
+    }
+    *performed = true;
+    return check_value(o, what, cpu, va, size, a, be, val, v);
+}
+
 bool orc_ll(struct orc *o, long op, unsigned cpu, uint64_t va, unsigned size,
             bool be, enum orc_rc rc, uint64_t val, struct orc_verdict *v)
 {
     struct orc_access a;
     struct orc_monitor *m;
+    bool performed;
 
-    if (bad_args(o, cpu, size)) {
-        return verdict(v, "oracle-usage", "LL: bad cpu or size");
-    }
-    o->seq++;
-    resolve(o, va, size, &a);
-    set_footprint(o, "LL", NULL, cpu, va, size, &a, false, -1, false);
-    if (!check_rc("LL", (int)cpu, va, size, &a, rc, v)) {
+    if (!read_checks(o, "LL", cpu, va, size, be, rc, val, &a, v, &performed)) {
         return false;
     }
-    if (rc != ORC_OK) {
+    if (!performed) {
         return true; /* monitor unchanged */
-    }
-    if (!check_value(o, "LL", cpu, va, size, &a, be, val, v)) {
-        return false;
     }
     m = &o->mon[cpu];
     m->state = MON_EXCL;
@@ -707,21 +723,10 @@ bool orc_load(struct orc *o, long op, unsigned cpu, uint64_t va,
               struct orc_verdict *v)
 {
     struct orc_access a;
+    bool performed;
 
     (void)op;
-    if (bad_args(o, cpu, size)) {
-        return verdict(v, "oracle-usage", "load: bad cpu or size");
-    }
-    o->seq++;
-    resolve(o, va, size, &a);
-    set_footprint(o, "load", NULL, cpu, va, size, &a, false, -1, false);
-    if (!check_rc("load", (int)cpu, va, size, &a, rc, v)) {
-        return false;
-    }
-    if (rc != ORC_OK) {
-        return true;
-    }
-    return check_value(o, "load", cpu, va, size, &a, be, val, v);
+    return read_checks(o, "load", cpu, va, size, be, rc, val, &a, v, &performed);
 }
 
 bool orc_store(struct orc *o, long op, unsigned cpu, uint64_t va,
