@@ -158,6 +158,21 @@ static bool sut_ok(const struct stress_thread *t, int rc, const char *call,
 }
 
 /* A plain 8-byte store to my slot in a TLB-conflicting scratch page. */
+/* This vCPU's reads of a counter never go backwards; false (and the run
+ * failed) if one did. */
+static bool counter_forward(struct stress_thread *t, struct vcpu_state *me, unsigned cpu,
+                            unsigned k, uint64_t v, const char *how)
+{
+    if (v < me->last_seen[k]) {
+        stress_fail(t, "vCPU %u: %s of counter %u returned %" PRIu64
+                    " after this vCPU saw %" PRIu32 " (went backwards)",
+                    cpu, how, k, v, me->last_seen[k]);
+        return false;
+    }
+    me->last_seen[k] = (uint32_t)v;
+    return true;
+}
+
 static void op_scratch(struct llsc_world *w, struct stress_thread *t, unsigned cpu)
 {
     struct vcpu_state *me = &w->v[cpu];
@@ -185,13 +200,9 @@ static void op_increment(struct llsc_world *w, struct stress_thread *t, unsigned
         if (!sut_ok(t, sut_ll(w->m, cpu, 0, a, 4, false, &v), "sut_ll", cpu, a)) {
             return;
         }
-        if (v < me->last_seen[k]) {
-            stress_fail(t, "vCPU %u: LL of counter %u returned %" PRIu64
-                        " after this vCPU saw %" PRIu32 " (went backwards)",
-                        cpu, k, v, me->last_seen[k]);
+        if (!counter_forward(t, me, cpu, k, v, "LL")) {
             return;
         }
-        me->last_seen[k] = (uint32_t)v;
         /* Sometimes the guest touches other pages between LDREX and STREX:
          * plain stores to TLB-conflicting scratch pages evict the counter
          * page's entry (and, with vtlb_size 2, its victim copy), so the SC
@@ -336,13 +347,7 @@ static void op_load(struct llsc_world *w, struct stress_thread *t, unsigned cpu)
     if (!sut_ok(t, sut_load(w->m, cpu, 0, a, 4, false, &v), "sut_load", cpu, a)) {
         return;
     }
-    if (v < me->last_seen[k]) {
-        stress_fail(t, "vCPU %u: load of counter %u returned %" PRIu64
-                    " after this vCPU saw %" PRIu32 " (went backwards)",
-                    cpu, k, v, me->last_seen[k]);
-        return;
-    }
-    me->last_seen[k] = (uint32_t)v;
+    counter_forward(t, me, cpu, k, v, "load");
 }
 
 void llsc_vcpu_op(struct llsc_world *w, struct stress_thread *t, unsigned cpu,
