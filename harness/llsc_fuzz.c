@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "invariant.h"
 #include "llsc_fuzz.h"
 #include "llsc_ops.h"
 #include "oracle.h"
@@ -35,6 +36,7 @@ struct run {
     const struct llsc_prog *p;
     long op;
     bool trace, precise;
+    bool invariants;          /* fixed: check the design's invariants too */
     sut_stats stats;
     jmp_buf out;              /* fast run: where a violation returns to */
     const char *property;     /* fast run: the violation found */
@@ -139,6 +141,19 @@ static void check_stats(struct run *r)
         }
     }
     r->stats = now;
+}
+
+/* The corrected design's own invariants (invariant.h), after every op: they
+ * name the op that broke the state, before any store or SC shows damage. */
+static void check_invariants(struct run *r)
+{
+    const char *property;
+    char why[320], t[160];
+
+    if (!fixed_invariants_hold(r->m, &property, why, sizeof(why))) {
+        op_text(r, t, sizeof(t));
+        violation(r, property, "after %s: %s", t, why);
+    }
 }
 
 static void check_memory(struct run *r, enum orc_check what)
@@ -321,6 +336,9 @@ static void run_op(struct run *r, const struct llsc_op *op)
         check_stats(r);
         break;
     }
+    if (r->invariants) {
+        check_invariants(r);
+    }
     if (r->precise) {
         check_memory(r, ORC_CHECK_RAM);
     } else if (write) {
@@ -419,6 +437,7 @@ int llsc_fuzz_one(enum sut_variant v, const uint8_t *data, size_t size)
     memset(&r, 0, sizeof(r));
     r.p = &prog;
     r.trace = trace_enabled();
+    r.invariants = v == SUT_FIXED;
     /* Tracing: run precisely at once, so the trace shows each op once. */
     r.precise = r.trace;
     if (run_prog(&r, v)) {

@@ -11,6 +11,8 @@
  *     rom-written, code-not-invalidated, mmio-double-write;
  *   - the oracle's verdict on the access (sc-without-ll, must-fail-sc,
  *     load-value, ...);
+ *   - on fixed only, the design's own invariants on the machine's state
+ *     (reservation-not-exclusive, reservation-unguarded: invariant.h);
  *   - memory: the flat model against sut_peek (failed-sc-wrote,
  *     sc-wrong-write, store-wrong-write, stray-write, memory-mismatch) near
  *     each write and at the end; an input that fails anything is run again

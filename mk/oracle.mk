@@ -1,7 +1,8 @@
 # Unit tests of the LL/SC oracle and of the LL/SC byte grammar + text codec
 # (harness/tests/test_*.c), for every configuration in CFGS. They link only
-# the harness object they test: the oracle shares no code with sut/.
-ORACLE_TESTS := test_oracle test_llsc_codec
+# the harness object they test: the oracle shares no code with sut/. The
+# invariant test drives the SUT itself (fixed's invariants, invariant.h).
+ORACLE_TESTS := test_oracle test_llsc_codec test_invariant
 ORACLE_TEST_BINS := $(foreach c,$(CFGS),$(addprefix $(BUILD)/$(c)/harness-tests/,$(ORACLE_TESTS)))
 
 define oracle_test_rule
@@ -13,6 +14,11 @@ $(BUILD)/$(1)/harness-tests/test_llsc_codec: $(BUILD)/obj/$(1)/harness/tests/tes
                                              $(BUILD)/obj/$(1)/harness/llsc_ops.o
 	@mkdir -p $$(@D)
 	$$(CC_$(1)) $$(CFLAGS_$(1)) $$^ -o $$@
+$(BUILD)/$(1)/harness-tests/test_invariant: $(BUILD)/obj/$(1)/harness/tests/test_invariant.o \
+                                            $(BUILD)/obj/$(1)/harness/invariant.o \
+                                            $(BUILD)/$(1)/libsut.a $(BUILD)/$(1)/libbm-builtin.a
+	@mkdir -p $$(@D)
+	$$(CC_$(1)) $$(CFLAGS_$(1)) -pthread $$^ -o $$@
 endef
 $(foreach c,$(CFGS),$(eval $(call oracle_test_rule,$(c))))
 

@@ -97,14 +97,19 @@ static int fixed_ll(sut_machine *m, sut_cpu *c, unsigned mmu, uint64_t vaddr,
     const uint64_t pa = guest_phys(m, vaddr);
     start_exclusive(m, c);
     pthread_mutex_lock(&m->excl_lock);
+    /* Arm first: the history insertion below may evict a slot that holds
+     * this very page (a RAM map change released it without touching the
+     * history), and fixed_may_release must then see the reservation it is
+     * about to protect. Arming also ends our previous reservation, so the
+     * page it held can be released now rather than never. */
+    range_set(c, pa, size);
+    c->ll_sc_context = 1;
     if (!is_mmio(pa) && cpu_physical_memory_set_excl(m, pa)) {
         excl_history_put_addr(m, pa, fixed_may_release);
         /* Every vCPU is stopped: no entry without TLB_EXCL survives, in any
          * MMU mode, alias or victim slot, ours included. */
         tlb_flush_all_cpus_now(m);
     }
-    range_set(c, pa, size);
-    c->ll_sc_context = 1;
     int rc = load_helper(m, c, mmu, vaddr, size, be, val);
     if (rc) {
         cpu_reset_excl_context(c);

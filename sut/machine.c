@@ -526,13 +526,17 @@ int sut_protect_code(sut_machine *m, uint64_t paddr)
     return rc;
 }
 
-/* address_space_write: invalidate_and_set_dirty never includes EXCLUSIVE. */
+/* address_space_write: invalidate_and_set_dirty never includes EXCLUSIVE.
+ * The variants that stop the world (fixed) write and reset the reservations
+ * in one exclusive section: an SC that checked its range between the two
+ * would succeed after the DMA wrote. */
 int sut_dma_write(sut_machine *m, uint64_t paddr, unsigned size, uint64_t val)
 {
     if (!m || !(size == 1 || size == 2 || size == 4 || size == 8)) {
         return SUT_EINVAL;
     }
     enter(m, NULL);
+    start_exclusive(m, NULL);
     int rc = SUT_OK;
     for (unsigned i = 0; i < size && rc == SUT_OK; i++) {
         rc = paddr_mapped(m, paddr + i) ? SUT_OK : SUT_EFAULT;
@@ -562,6 +566,7 @@ int sut_dma_write(sut_machine *m, uint64_t paddr, unsigned size, uint64_t val)
     if (rc == SUT_OK) {
         m->ops->external_write(m, paddr, size);
     }
+    end_exclusive(m, NULL);
     leave(m, NULL);
     return rc;
 }
@@ -614,4 +619,73 @@ int sut_tlb_write_flags(const sut_machine *m, unsigned cpu, unsigned mmu_idx, ui
         return -1;
     }
     return (int)(te->addr_write & ~m->page_mask);
+}
+
+bool sut_reservation(const sut_machine *m, unsigned cpu, uint64_t *begin, uint64_t *end)
+{
+    if (!m || cpu >= m->cfg.max_cpus) {
+        return false;
+    }
+    const sut_cpu *c = &m->cpus[cpu];
+    if (c->range_begin == EXCLUSIVE_RESET_ADDR) {
+        return false;
+    }
+    *begin = c->range_begin;
+    *end = c->range_end;
+    return true;
+}
+
+/* One virtual page, every vCPU and MMU mode: entries that map it onto ppage. */
+static unsigned write_entries_at(const sut_machine *m, uint64_t vpage, uint64_t ppage,
+                                 void (*fn)(const sut_tlb_view *, void *), void *ctx)
+{
+    const unsigned nv = m->cfg.vtlb_size;
+    unsigned n = 0;
+    for (unsigned cpu = 0; cpu < m->cfg.max_cpus; cpu++) {
+        const sut_cpu *c = &m->cpus[cpu];
+        for (unsigned mmu = 0; mmu < m->cfg.mmu_modes; mmu++) {
+            for (unsigned v = 0; v <= nv; v++) {
+                const bool victim = v < nv;
+                const size_t i = victim ? mmu * nv + v
+                                        : mmu * m->tlb_size + tlb_index(m, vpage);
+                const tlb_entry *te = victim ? &c->vtlb[i] : &c->tlb[i];
+                const iotlb_entry *io = victim ? &c->viotlb[i] : &c->iotlb[i];
+                if (!tlb_hit(m, te->addr_write, vpage)) {
+                    continue;
+                }
+                uint64_t pa = hw_addr_of(io, vpage);
+                pa += io->kind == PHYS_MMIO ? SUT_MMIO_BASE : 0;
+                if ((pa & m->page_mask) != ppage) {
+                    continue;
+                }
+                const sut_tlb_view e = {cpu, mmu, victim, vpage,
+                                        (unsigned)(te->addr_write & ~m->page_mask)};
+                fn(&e, ctx);
+                n++;
+            }
+        }
+    }
+    return n;
+}
+
+unsigned sut_tlb_write_entries(const sut_machine *m, uint64_t paddr,
+                               void (*fn)(const sut_tlb_view *e, void *ctx), void *ctx)
+{
+    if (!m || !fn || paddr >= SUT_VADDR_LIMIT) {
+        return 0;
+    }
+    const uint64_t ppage = paddr & m->page_mask;
+    uint64_t pa;
+    unsigned n = 0;
+    /* The identity mapping, unless an alias took that virtual page... */
+    if (translate(m, ppage, &pa) == SUT_OK && (pa & m->page_mask) == ppage) {
+        n += write_entries_at(m, ppage, ppage, fn, ctx);
+    }
+    /* ...and every other virtual page aliased onto it. */
+    for (unsigned i = 0; i < m->n_alias; i++) {
+        if (m->alias[i].ppage == ppage && m->alias[i].vpage != ppage) {
+            n += write_entries_at(m, m->alias[i].vpage, ppage, fn, ctx);
+        }
+    }
+    return n;
 }

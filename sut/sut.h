@@ -24,7 +24,8 @@
  * has none: that is W21). RAM adds and growing resizes may run concurrently
  * with vCPU threads (that is W2 on v6); removal, shrinking resizes,
  * sut_map_page, sut_protect_code and sut_dma_write are for the sequential
- * harness (or any variant under mttcg=false).
+ * harness (or any variant under mttcg=false); fixed also takes sut_dma_write
+ * from any thread (it stops the world for it).
  *
  * Variant rules a harness needs to know:
  *  - Stores to a SUT_RAM_ROM block are discarded (memory unchanged).
@@ -178,5 +179,23 @@ bool sut_page_is_exclusive(const sut_machine *m, uint64_t paddr);
 /* Flags of the main-TLB write entry that maps vaddr, or -1 if none. */
 int sut_tlb_write_flags(const sut_machine *m, unsigned cpu, unsigned mmu_idx,
                         uint64_t vaddr);
+/* The protected range vCPU cpu holds, in the variant's own namespace (fixed:
+ * guest-physical): true and [*begin, *end) if one is live. */
+bool sut_reservation(const sut_machine *m, unsigned cpu, uint64_t *begin,
+                     uint64_t *end);
+/* Every valid write entry, main or victim, of every vCPU and MMU mode, that
+ * maps the guest-physical page of paddr through any virtual alias: fn is
+ * called once per entry with its flags. Returns the number of entries.
+ * Invariant checks use it to prove that no store to a reserved page can take
+ * the fast path. */
+typedef struct sut_tlb_view {
+    unsigned cpu, mmu_idx;
+    bool victim;
+    uint64_t vaddr;        /* the virtual page the entry maps */
+    unsigned flags;        /* SUT_TLB_* bits of addr_write */
+} sut_tlb_view;
+unsigned sut_tlb_write_entries(const sut_machine *m, uint64_t paddr,
+                               void (*fn)(const sut_tlb_view *e, void *ctx),
+                               void *ctx);
 
 #endif
