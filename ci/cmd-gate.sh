@@ -212,7 +212,7 @@ if [ "$do_fuzz" = 1 ]; then
                 continue
             fi
             t0=$SECONDS
-            bash "$ROOT/ci/cmd-fuzz.sh" --target "$t" --runs "$FUZZ_RUNS" --seed "$fs" \
+            bash "$ROOT/ci/cmd-fuzz.sh" --until-first --targets "$t" --runs "$FUZZ_RUNS" --seed "$fs" \
                 >"$OUT/logs/fuzz-$t.log" 2>&1
             rc=$?
             case $rc in

@@ -25,15 +25,34 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ -n "$file" ] || die "no input file ($usage)"
-[ -f "$file" ] || die "no such file: $file"
+# FILE must be a regular file: it is read more than once (as text or bytes,
+# then by every replay), which a directory, device or pipe cannot serve.
+[ -e "$file" ] || die "no such file: $file"
+[ ! -d "$file" ] || die "$file is a directory, not an input file"
+[ -f "$file" ] || die "$file is not a regular file"
+[ -r "$file" ] || die "cannot read $file"
 [ -z "$target" ] || is_target "$target" || die "unknown target '$target' (see ./build.sh targets)"
 target=${target:-$(infer_target "$file")}
 [ -n "$target" ] || die "cannot tell the target of $file (not under corpus/<target>/); use --target"
+name=$(basename "$file"); name=${name%.*}
+out=${out:-$BUILD/minimized/$target/$name.txt}
+
+# The result is written last, after hundreds of replays: make sure it can be
+# written before doing any of them, by doing what the final write does
+# (create or append to OUT) and undoing it.
+[ ! -d "$out" ] || die "cannot write $out: it is a directory"
+outdir=$(dirname -- "$out")
+mkdir -p -- "$outdir" 2>/dev/null || die "cannot write $out: cannot create the directory $outdir"
+had_out=0
+[ -e "$out" ] && had_out=1
+if ! err=$( { : >>"$out"; } 2>&1 ); then
+    die "cannot write $out: ${err##*: }"
+fi
+[ $had_out = 1 ] || rm -f -- "$out"
+
 need_target "$target"
 family=$(target_family "$target")
 optext="$BUILD/tools/optext"
-name=$(basename "$file"); name=${name%.*}
-out=${out:-$BUILD/minimized/$target/$name.txt}
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -43,7 +62,7 @@ bin=$(input_bytes "$target" "$file" "$tmp/orig.bin")
 orig_verdict=$(replay_verdict "$target" "$bin" "$tmp/out") || true
 prop=$(verdict_property "$orig_verdict")
 if [ "$prop" = PASS ]; then
-    echo "minimize: $file passes on $target; nothing to minimize" >&2
+    echo "build.sh minimize: $file passes on $target; nothing to minimize" >&2
     exit 1
 fi
 echo "minimize: $file on $target: $orig_verdict"

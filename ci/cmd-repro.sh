@@ -26,10 +26,15 @@ done
 [ ${#files[@]} -gt 0 ] || die "no input file ($usage)"
 [ -z "$target" ] || is_target "$target" || die "unknown target '$target' (see ./build.sh targets)"
 
-# Check every file and its target before running anything.
+# Check every file and its target before running anything. An input must be
+# a regular file: it is read more than once (as text or bytes, then by the
+# replay), which a directory, device or pipe cannot serve.
 targets_of=()
 for f in "${files[@]}"; do
-    [ -f "$f" ] || die "no such file: $f"
+    [ -e "$f" ] || die "no such file: $f"
+    [ ! -d "$f" ] || die "$f is a directory, not an input file (give its files: ${f%/}/*)"
+    [ -f "$f" ] || die "$f is not a regular file"
+    [ -r "$f" ] || die "cannot read $f"
     t=${target:-$(infer_target "$f")}
     [ -n "$t" ] || die "cannot tell the target of $f (not under corpus/<target>/); use --target"
     targets_of+=("$t")

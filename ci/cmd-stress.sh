@@ -23,7 +23,27 @@ VARIANTS=(v6 v6-st v8 fixed cmpxchg)
 # default backend (an explicit --backend still wins).
 target= variant= cfg=tsan pass=() backend=builtin
 [ -n "${QEMU_SRC:-}" ] && backend=qemu
-secs= iters=
+secs= iters= threads= threads_arg=
+
+# The binaries' own limits (harness/stress_main.c), checked here before
+# anything is built or run: a value every binary rejects would otherwise end
+# each of up to 15 runs in "no verdict" instead of one usage error.
+# STRESS_MAX_THREADS is read from the header so the two cannot drift apart.
+max_threads=$(sed -n 's/^#define STRESS_MAX_THREADS \([0-9][0-9]*\).*/\1/p' "$ROOT/harness/stress.h")
+[ -n "$max_threads" ] || die "internal error: no STRESS_MAX_THREADS in harness/stress.h"
+# Threads a workload starts besides its --threads workers (its nthreads()):
+# hotplug adds an iothread (hp_nthreads in harness/stress_hotplug.c).
+declare -A HELPERS=([bitmap]=0 [llsc]=0 [hotplug]=1)
+MAX_SECONDS=86400                # parse_seconds
+U64_MAX=18446744073709551615     # --iterations and --seed: strtoull
+
+# dec N: the digits N without leading zeros. The binaries read numbers with
+# strtoull(..., 0), where a leading 0 means octal ("010" is 8, "08" an
+# error); this command takes decimal, so it passes them on normalised.
+dec() { local n=${1#"${1%%[!0]*}"}; echo "${n:-0}"; }
+# dec_le A B: A <= B for dec-normalised numbers of any length (bash
+# arithmetic wraps past 2^63-1, below the binaries' 2^64-1).
+dec_le() { [ ${#1} -lt ${#2} ] || { [ ${#1} -eq ${#2} ] && [[ ! $1 > $2 ]]; }; }
 
 while [ $# -gt 0 ]; do
     case $1 in
@@ -48,16 +68,24 @@ while [ $# -gt 0 ]; do
         --backend) backend=$val
             case $val in builtin|qemu) ;; *) die "unknown backend '$val' (builtin qemu)" ;; esac ;;
         --threads) [[ $val =~ ^[0-9]+$ ]] || die "--threads wants a whole number, got '$val'"
-            [ "$((10#$val))" -ge 1 ] || die "--threads must be at least 1"
-            pass+=(--threads "$val") ;;
+            # The range depends on the workloads, known after the loop.
+            threads=$(dec "$val") threads_arg=$val ;;
         --seconds) [[ $val =~ ^-  ]] && die "--seconds must not be negative: '$val'"
             [[ $val =~ ^[0-9]*\.?[0-9]+$ ]] || die "--seconds wants a number, got '$val'"
+            # awk compares as doubles, as the binary's strtod does.
+            awk -v s="$val" -v max=$MAX_SECONDS 'BEGIN { exit !(s + 0 > 0 && s + 0 <= max) }' ||
+                die "--seconds must be more than 0 and at most $MAX_SECONDS, got '$val'"
             secs=$val; pass+=(--seconds "$val") ;;
         --iterations) [[ $val =~ ^[0-9]+$ ]] || die "--iterations wants a whole number, got '$val'"
-            iters=$val; pass+=(--iterations "$val") ;;
+            iters=$(dec "$val")
+            dec_le 1 "$iters" && dec_le "$iters" $U64_MAX ||
+                die "--iterations must be 1..$U64_MAX, got '$val'"
+            pass+=(--iterations "$iters") ;;
         --seed) [[ $val =~ ^[0-9]+$ ]] || die "--seed wants a whole number, got '$val'"
-            pass+=(--seed "$val") ;;
-        --stop-on) pass+=(--stop-on "$val") ;;
+            dec_le "$(dec "$val")" $U64_MAX || die "--seed must be 0..$U64_MAX, got '$val'"
+            pass+=(--seed "$(dec "$val")") ;;
+        --stop-on) [ -n "$val" ] || die "--stop-on wants any, none or a pattern"
+            pass+=(--stop-on "$val") ;;
         *) die "unknown argument '$opt' ($usage)" ;;
     esac
 done
@@ -65,6 +93,20 @@ done
 
 wl=("${WORKLOADS[@]}"); [ -n "$target" ] && wl=("$target")
 vs=("${VARIANTS[@]}"); [ -n "$variant" ] && vs=("$variant")
+
+# One range for every run: the tightest of the workloads that will run.
+if [ -n "$threads" ]; then
+    tmax=$max_threads why=
+    for w in "${wl[@]}"; do
+        if [ $((max_threads - HELPERS[$w])) -lt "$tmax" ]; then
+            tmax=$((max_threads - HELPERS[$w]))
+            why=" for $w (it starts an iothread too; $max_threads threads at most)"
+        fi
+    done
+    dec_le 1 "$threads" || die "--threads must be 1..$tmax, got '$threads_arg'"
+    dec_le "$threads" "$tmax" || die "--threads must be 1..$tmax$why, got '$threads_arg'"
+    pass+=(--threads "$threads")
+fi
 
 # The qemu backend needs a QEMU tree (QEMU_SRC, else ./build.sh qemu-src's);
 # make reads QEMU_SRC from the environment (mk/00-qemu-src.mk).
@@ -91,7 +133,7 @@ bins=()
 for w in "${wl[@]}"; do bins+=("$b/$cfg/stress-$w$sfx"); done
 if ! make -C "$ROOT" -j"$JOBS" -s --no-print-directory BUILD="$b" "${bins[@]}" >"$logs/build.log" 2>&1; then
     tail -n 30 "$logs/build.log" >&2
-    echo "stress: build failed (full log: $logs/build.log)" >&2
+    echo "build.sh stress: build failed (full log: $logs/build.log)" >&2
     exit 2
 fi
 

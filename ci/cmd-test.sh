@@ -6,7 +6,11 @@ set -uo pipefail
 pattern=${1:-}
 [ $# -le 1 ] || die "usage: ./build.sh test [PATTERN]"
 
-bash "$ROOT/ci/deps.sh" || exit 2
+bash "$ROOT/ci/deps.sh" test || exit 2
+# Every process the suites start carries this tag (ci/campaign/procs.py):
+# at the end, none may be left, running or stopped.
+tag="test-$$-$RANDOM$RANDOM"
+export LLSC_TAGS="${LLSC_TAGS:+$LLSC_TAGS }$tag"
 # The qemu backend's rows build only with a QEMU tree: fetch Debian's source
 # first unless the user points QEMU_SRC at one (ci/tests/50-qemu.sh says SKIP
 # in one line if it cannot be had).
@@ -38,6 +42,18 @@ for suite in "$ROOT"/ci/tests/*.sh; do
     grep -E '^(FAIL|SKIP): ' "$log" | sed 's/^/    /'
     [ "$f" -gt 0 ] && { echo "    --- tail of $log"; tail -n 25 "$log" | sed 's/^/    | /'; }
 done
+# Nothing the suites started may outlive them (engines, their stopped
+# persistent children, stress binaries, helpers).
+if left=$(python3 "$ROOT/ci/campaign/procs.py" left "$tag"); then
+    printf '%-28s %4d passed %4d failed %4d skipped\n' "no-leftover-processes" 1 0 0
+    passed=$((passed + 1))
+else
+    printf '%-28s %4d passed %4d failed %4d skipped\n' "no-leftover-processes" 0 1 0
+    echo "    FAIL: processes started by the tests are still alive:"
+    printf '%s\n' "$left" | sed 's/^/    | /'
+    python3 "$ROOT/ci/campaign/procs.py" kill "$tag"
+    failed=$((failed + 1))
+fi
 if [ "$skipped" -gt 0 ]; then
     echo "$passed passed, $failed failed, $skipped skipped"
 else

@@ -6,9 +6,14 @@
 #   afl++                         afl-clang-fast, afl-fuzz, libAFLDriver.a
 #   libglib2.0-dev pkg-config     QEMU's util/bitmap.c needs glib (qemu backend)
 #   dpkg-dev xz-utils             apt-get source qemu
+#   python3                       the campaign runner, triage, reports (ci/campaign/)
+#   gnuplot-nox                   the report's plots
+# With the argument "test" (./build.sh test), also:
+#   chromium                      renders the campaign report headless (a test)
 set -euo pipefail
 PKGS=(make gcc libc6-dev clang llvm libclang-rt-14-dev afl++
-      libglib2.0-dev pkg-config dpkg-dev xz-utils ca-certificates)
+      libglib2.0-dev pkg-config dpkg-dev xz-utils ca-certificates python3 gnuplot-nox)
+[ "${1:-}" != test ] || PKGS+=(chromium)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

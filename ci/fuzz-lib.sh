@@ -48,7 +48,7 @@ make_goals() {
     log=$(mktemp)
     if ! make -C "$ROOT" -j"${JOBS:-2}" -s --no-print-directory BUILD="$b" "${goals[@]}" >"$log" 2>&1; then
         tail -n 30 "$log" >&2; rm -f "$log"
-        echo "$(basename "$0"): build failed: ${goals[*]}" >&2
+        echo "$(cmd_name): build failed: ${goals[*]}" >&2
         exit 2
     fi
     rm -f "$log"

@@ -96,7 +96,7 @@ $(foreach c,tsan stress,$(foreach w,$(QEMU_STRESS_WORKLOADS),$(eval $(call qemu_
 endif
 
 .PHONY: qemu-backend
-qemu-backend: $(foreach c,$(ALL_CFGS),$(BUILD)/$(c)/libbm-qemu.a) $(QEMU_TEST_BINS) $(QEMU_STRESS_BINS)
+qemu-backend: $(foreach c,$(filter-out cov,$(ALL_CFGS)),$(BUILD)/$(c)/libbm-qemu.a) $(QEMU_TEST_BINS) $(QEMU_STRESS_BINS)
 all: qemu-backend
 
 else # no QEMU tree: say why if a qemu goal is asked for

@@ -59,7 +59,7 @@ for t in "${sel[@]}"; do
         nrun=$((nrun + 1))
         c=$(seedcopy "$t")
         t0=$(date +%s.%N)
-        "$BUILD/libfuzzer/$t" -seed="$nrun" -runs=$((runs - done_units)) -max_total_time="$lf_s" \
+        reaped "$BUILD/libfuzzer/$t" -seed="$nrun" -runs=$((runs - done_units)) -max_total_time="$lf_s" \
             -print_final_stats=1 $(dict_args "$t") -artifact_prefix="$c/" "$c" >"$tmp/lf.log" 2>&1
         t1=$(date +%s.%N)
         u=$(awk '/^stat::number_of_executed_units:/ {print $2}' "$tmp/lf.log")
@@ -70,7 +70,7 @@ for t in "${sel[@]}"; do
     lf=$(awk -v u="$done_units" -v s="$spent" -v n="$nrun" \
          'BEGIN {if (s > 0) printf "%d%s", u / s, (n > 1 ? " (" n " runs)" : "")}')
     c=$(seedcopy "$t")
-    env -u ASAN_OPTIONS AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
+    reaped env -u ASAN_OPTIONS AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
         AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 \
         afl-fuzz -i "$c" -o "$tmp/afl-$t" -s 1 -m none -V "$afl_s" -- "$BUILD/afl/$t" >"$tmp/afl.log" 2>&1
     afl=$(awk '$1 == "execs_per_sec" {printf "%d", $3}' "$tmp/afl-$t/default/fuzzer_stats" 2>/dev/null)
@@ -97,7 +97,7 @@ for t in "${sel[@]}"; do
     for s in $(seq 1 "$nseeds"); do
         c=$(seedcopy "$t") a=$(mktemp -d "$tmp/a.XXXX")
         start=$(date +%s.%N)
-        "$BUILD/libfuzzer/$t" -seed="$s" -fork=1 -ignore_crashes=1 -max_total_time="$cap" \
+        reaped "$BUILD/libfuzzer/$t" -seed="$s" -fork=1 -ignore_crashes=1 -max_total_time="$cap" \
             $(dict_args "$t") -artifact_prefix="$a/" "$c" >"$tmp/ttf.log" 2>&1
         find "$a" -maxdepth 1 -type f -name 'crash-*' -printf '%T@ %p\n' | sort -n |
         while read -r when f; do

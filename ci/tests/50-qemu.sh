@@ -245,7 +245,7 @@ while read -r t fam src be; do
     [ -n "$(ls -A "$d/seeds")" ] || printf '\0\0' >"$d/seeds/empty"
 
     # libFuzzer: fork mode carries on past crashes; each one is classified.
-    "$BUILD/libfuzzer/$t" -seed=7 -fork=1 -ignore_crashes=1 -max_total_time=10 -timeout=10 \
+    reaped "$BUILD/libfuzzer/$t" -seed=7 -fork=1 -ignore_crashes=1 -max_total_time=10 -timeout=10 \
         -artifact_prefix="$d/lf-artifacts/" "$d/lf-corpus" "$d/seeds" >"$d/libfuzzer.log" 2>&1
     rc=$?
     classify_all "$t" "$twin" "libFuzzer artifact" "$d"/lf-artifacts/*
@@ -258,7 +258,7 @@ while read -r t fam src be; do
     fi
 
     # AFL++ with CMPLOG, from the seeds that replay clean.
-    env -u ASAN_OPTIONS -u UBSAN_OPTIONS \
+    reaped env -u ASAN_OPTIONS -u UBSAN_OPTIONS \
     AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 \
     AFL_FAST_CAL=1 AFL_CMPLOG_ONLY_NEW=1 AFL_QUIET=1 \
         timeout 60 afl-fuzz -i "$d/seeds" -o "$d/afl" -s 7 -m none -V 10 \
