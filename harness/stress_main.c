@@ -36,9 +36,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "bitmap.h"
 #include "stress.h"
@@ -496,9 +500,24 @@ static void parse_variant(struct stress_params *p, const char *v)
     p->variant_name = v;
 }
 
+/* A stress run dies with whatever started it (kill -9 included): nothing
+ * the project starts may outlive its command. */
+static void die_with_parent(void)
+{
+#ifdef __linux__
+    const pid_t parent = getppid();
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) {
+        _exit(1); /* the parent died before prctl took effect */
+    }
+#endif
+}
+
 int stress_main(int argc, char **argv, const struct stress_ops *ops)
 {
     struct stress_params p = {.workload = ops->name, .threads = ops->default_threads};
+
+    die_with_parent();
     bool have_seed = false, have_secs = false, have_iters = false;
     const char *stop_on = "any";
     char err[256] = "";
