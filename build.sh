@@ -13,11 +13,11 @@ export ROOT=$PWD
 usage() {
     echo "usage: ./build.sh [COMMAND] [ARGS...]"
     echo "commands:"
-    printf '  %-10s %s\n' all "install dependencies and build everything (default)"
+    printf '  %-13s %s\n' all "install dependencies and build everything (default)"
     for f in ci/cmd-*.sh; do
         n=${f#ci/cmd-}; n=${n%.sh}
         [ "$n" = all ] && continue
-        printf '  %-10s %s\n' "$n" "$(sed -n 's/^# what: //p' "$f" | head -n1)"
+        printf '  %-13s %s\n' "$n" "$(sed -n 's/^# what: //p' "$f" | head -n1)"
     done
 }
 

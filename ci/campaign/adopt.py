@@ -74,7 +74,7 @@ def adopt(out, n, name):
     binp = os.path.join(out, "findings", f".adopt-{name}.bin")
     r = subprocess.run([os.path.join(project.BUILD, "tools", "optext"), "--family",
                         project.family(t), "from-text", dest, binp], capture_output=True,
-                       text=True)
+                       text=True, stdin=subprocess.DEVNULL)
     if r.returncode != 0:
         print(f"adopt: WARNING: {project.rel(dest)} does not compile: {r.stderr.strip()}")
         return 1

@@ -305,7 +305,8 @@ class Campaign:
         rcs = s.returncodes()
         # libFuzzer's fork mode ends with its error exit code (77) when its
         # jobs found something: that is a finding, not a failure.
-        ok = (0, None, -signal.SIGINT, -signal.SIGKILL, 130) + ((77,) if s.engine == "libfuzzer" else ())
+        ok = (0, None, -signal.SIGINT, -signal.SIGKILL, 130)
+        ok += (77,) if s.engine == "libfuzzer" else ()
         bad = [rc for rc in rcs if rc not in ok]
         note = f", exit status {bad}" if bad and not self.stop_signal else ""
         self.log(f"end {k.replace('/', ' ')}: {fmt_secs(now - s.start_at)}, "
@@ -376,7 +377,8 @@ class Campaign:
         for k, s in list(self.sessions.items()):
             self._end_session(k, s, now)
         procs.kill_tagged(self.tag, grace=1.0)
-        interrupted = self.stop_signal is not None and self.state["spent"] < self.state["budget"] - 5
+        interrupted = (self.stop_signal is not None and
+                       self.state["spent"] < self.state["budget"] - 5)
         if interrupted:
             self.log(f"stopping on signal {self.stop_signal}: triaging what was found "
                      f"({self.triage.pending()} pending; Ctrl-C again skips minimizing)")

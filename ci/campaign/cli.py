@@ -79,7 +79,8 @@ def cmd_fuzz(argv):
     seconds = campaign.parse_duration(v["time"]) if "time" in v else None
     seed = number("--seed", v["seed"]) if "seed" in v else None
     runs = number("--runs", v["runs"], 1) if "runs" in v else None
-    jobs = number("--jobs", v["jobs"], 1, 4096) if "jobs" in v else (os.cpu_count() or 1)
+    # "every core": the cores this process may run on, as nproc counts them
+    jobs = number("--jobs", v["jobs"], 1, 4096) if "jobs" in v else len(os.sched_getaffinity(0))
     engine = v.get("engine", "both")
     if engine not in ("afl", "libfuzzer", "both"):
         raise UsageError(f"unknown engine '{engine}' (afl, libfuzzer or both)")
@@ -249,7 +250,8 @@ def cmd_findings(argv):
     return 0
 
 
-ADOPT_USAGE = "usage: ./build.sh adopt DIR N [--name NAME]   (N as listed by ./build.sh findings DIR)"
+ADOPT_USAGE = ("usage: ./build.sh adopt DIR N [--name NAME]   "
+               "(N as listed by ./build.sh findings DIR)")
 
 
 def cmd_adopt(argv):

@@ -26,7 +26,8 @@ def _lf_merge(target, dest, sources):
     r = subprocess.run([os.path.join(project.BUILD, "libfuzzer", target), "-merge=1",
                         "-use_counters=0",
                         "-timeout=10", dest] + sources, capture_output=True, text=True,
-                       env=dict(os.environ, ASAN_OPTIONS="symbolize=0"))
+                       env=dict(os.environ, ASAN_OPTIONS="symbolize=0"),
+                       stdin=subprocess.DEVNULL)
     if r.returncode != 0:
         raise project.UsageError(f"libFuzzer -merge failed on {target}: "
                                  f"{(r.stdout + r.stderr).strip().splitlines()[-1:]}")
@@ -81,7 +82,7 @@ def merge(out, targets_spec):
                             + text)
                 r = subprocess.run([os.path.join(project.BUILD, "tools", "optext"), "--family",
                                     project.family(t), "from-text", txt, binp],
-                                   capture_output=True)
+                                   capture_output=True, stdin=subprocess.DEVNULL)
                 if r.returncode != 0:
                     continue
                 verdict, _ = project.replay(t, binp)

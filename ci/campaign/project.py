@@ -47,7 +47,8 @@ def _fuzz_lib(call):
     """Run a function of ci/fuzz-lib.sh; its stdout."""
     script = f'. "$ROOT/ci/lib.sh"; . "$ROOT/ci/fuzz-lib.sh"; {call}'
     env = dict(os.environ, ROOT=ROOT, BUILD=BUILD)
-    r = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True)
+    r = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL)
     return r.stdout.strip()
 
 
@@ -71,7 +72,7 @@ def make(goals, quiet=True):
     b = os.path.relpath(BUILD, ROOT) if BUILD.startswith(ROOT + os.sep) else BUILD
     cmd = ["make", "-C", ROOT, f"-j{os.cpu_count() or 2}", "-s", "--no-print-directory",
            f"BUILD={b}"] + [os.path.join(b, g) for g in goals]
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    r = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if r.returncode != 0:
         sys.stderr.write((r.stdout + r.stderr)[-3000:])
         raise UsageError("build failed: " + " ".join(goals))
@@ -126,7 +127,8 @@ def replay(target, path, timeout=10):
     env = dict(os.environ, ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "symbolize=1"))
     try:
         r = subprocess.run([binary, f"-timeout={timeout}", path], capture_output=True,
-                           text=True, errors="replace", env=env, timeout=timeout * 3 + 30)
+                           text=True, errors="replace", env=env, timeout=timeout * 3 + 30,
+                           stdin=subprocess.DEVNULL)
         out, rc = r.stdout + r.stderr, r.returncode
     except subprocess.TimeoutExpired as e:
         out = (e.stdout or "") + (e.stderr or "") if isinstance(e.stdout, str) else ""
@@ -137,5 +139,6 @@ def replay(target, path, timeout=10):
 def to_text(target, path):
     """The readable text form of an input (optext), or '' if it fails."""
     r = subprocess.run([os.path.join(BUILD, "tools", "optext"), "--family", family(target),
-                        "to-text", path], capture_output=True, text=True, errors="replace")
+                        "to-text", path], capture_output=True, text=True, errors="replace",
+                       stdin=subprocess.DEVNULL)
     return r.stdout if r.returncode == 0 else ""

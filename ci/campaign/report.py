@@ -7,6 +7,7 @@ the campaign's own clock, one line per target and engine.
 """
 
 import base64
+import functools
 import html
 import json
 import os
@@ -102,8 +103,10 @@ def plots(out, st, dest):
     return written
 
 
+@functools.lru_cache(maxsize=None)
 def _cairo(gp):
-    r = subprocess.run([gp, "-e", "set terminal"], capture_output=True, text=True)
+    r = subprocess.run([gp, "-e", "set terminal"], capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL)
     return "pngcairo" in (r.stdout + r.stderr)
 
 

@@ -136,7 +136,8 @@ class Triage:
         with self.lock:
             return [dict(r, key=k) for k, r in sorted(self.db["findings"].items(),
                                                        key=lambda kv: kv[1]["first_seen"])
-                    if r["signature"] != NOT_REPRODUCED and (target is None or r["target"] == target)]
+                    if r["signature"] != NOT_REPRODUCED
+                    and (target is None or r["target"] == target)]
 
     def unreproduced(self):
         with self.lock:
@@ -258,7 +259,8 @@ class Triage:
             try:
                 r = subprocess.run(["bash", os.path.join(project.ROOT, "ci", "cmd-minimize.sh"),
                                     "--target", target, "-o", dest, inp],
-                                   capture_output=True, text=True, env=env, timeout=600)
+                                   capture_output=True, text=True, env=env, timeout=600,
+                                   stdin=subprocess.DEVNULL)
                 if r.returncode == 0 and os.path.exists(dest):
                     return dest
             except subprocess.TimeoutExpired:

@@ -224,6 +224,22 @@ else
     fail "corpus-merge - exit $rc, $before -> $after seeds: $(tr '\n' '|' <"$tmp/merge")"
 fi
 
+# ---- on a terminal: the table is redrawn in place, and nothing waits for input ------
+if command -v script >/dev/null; then
+    rc=0
+    tagged t48-tty timeout 120 script -qec "./build.sh fuzz --targets bitmap-builtin --engine libfuzzer --time 12s --seed 3 --out $tmp/tty" \
+        "$tmp/tty.typescript" </dev/null >/dev/null 2>&1 || rc=$?
+    if [ $rc -eq 0 ] && grep -q $'\e\[H\e\[J' "$tmp/tty.typescript" &&
+       grep -q 'campaign tty completed' "$tmp/tty.typescript" && [ -s "$tmp/tty/report/report.html" ]; then
+        pass "campaign on a terminal: the table is redrawn in place; it ends with its report (no tool waits for terminal input)"
+    else
+        fail "campaign on a terminal - exit $rc: $(tail -c 300 "$tmp/tty.typescript" | tr -d '\033' | tr '\n' '|')"
+    fi
+    left t48-tty "campaign on a terminal"
+else
+    fail "campaign on a terminal: no script(1) to give it one (bsdutils)"
+fi
+
 # ---- stopping: SIGTERM, Ctrl-C, a second runner ------------------------------------
 for how in TERM INT; do
     o="$tmp/stop-$how"
