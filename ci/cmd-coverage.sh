@@ -53,12 +53,7 @@ for t in "${sel[@]}"; do
     o=$(corpus_owner "$t")
     rows+=(--target "$t=$o=$(target_backend "$t")")
     goals+=("cov/$t")
-    for f in "$ROOT"/corpus/"$o"/*.txt; do
-        [ -e "$f" ] && b=${f##*/} && goals+=("corpus/$o/seeds/${b%.txt}.bin")
-    done
-    for f in "$ROOT"/corpus/"$o"/regressions/*.txt; do
-        [ -e "$f" ] && b=${f##*/} && goals+=("corpus/$o/regressions/${b%.txt}.bin")
-    done
+    mapfile -t -O "${#goals[@]}" goals < <(corpus_goals "$o")
 done
 make_goals "${goals[@]}"
 

@@ -35,12 +35,7 @@ for t in "${all[@]}"; do
     [ -z "$(target_missing "$t")" ] || continue
     buildable+=("$t")
     goals+=("replay/$t")
-    for f in "$ROOT"/corpus/"$t"/*.txt; do
-        [ -e "$f" ] && b=${f##*/} && goals+=("corpus/$t/seeds/${b%.txt}.bin")
-    done
-    for f in "$ROOT"/corpus/"$t"/regressions/*.txt; do
-        [ -e "$f" ] && b=${f##*/} && goals+=("corpus/$t/regressions/${b%.txt}.bin")
-    done
+    mapfile -t -O "${#goals[@]}" goals < <(corpus_goals "$t")
 done
 make_goals "${goals[@]}"
 built() { printf '%s\n' "${buildable[@]}" | grep -qx -- "$1"; }

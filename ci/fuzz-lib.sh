@@ -54,6 +54,19 @@ make_goals() {
     rm -f "$log"
 }
 
+# The make goals (relative to $BUILD) of the compiled seeds and regressions
+# of corpus/O/, one per line.
+corpus_goals() {
+    local o=$1 f b
+    for f in "$ROOT"/corpus/"$o"/*.txt; do
+        [ -e "$f" ] && b=${f##*/} && echo "corpus/$o/seeds/${b%.txt}.bin"
+    done
+    for f in "$ROOT"/corpus/"$o"/regressions/*.txt; do
+        [ -e "$f" ] && b=${f##*/} && echo "corpus/$o/regressions/${b%.txt}.bin"
+    done
+    return 0
+}
+
 # Dies (exit 2) unless target T exists and can be built; then builds what
 # it needs (replay binary + optext).
 need_target() {
