@@ -89,7 +89,7 @@ def widths(ncores, npairs):
 
 class Campaign:
     def __init__(self, out, targets, engine_names, jobs, seconds, seed, minimize=True,
-                 out_stream=sys.stdout):
+                 out_stream=sys.stdout, every_target=False):
         self.out = os.path.abspath(out)
         self.name = os.path.basename(self.out.rstrip("/"))
         self.targets, self.engine_names = targets, engine_names
@@ -104,6 +104,9 @@ class Campaign:
         self.minimize = minimize
         self.hurry = False
         self.frozen = None
+        # Started without --targets: "every target that builds here", a set
+        # that grows when a QEMU tree appears between two runs.
+        self.every_target = every_target
 
     # -- state ---------------------------------------------------------------
     def state_path(self):
@@ -117,7 +120,13 @@ class Campaign:
         if os.path.exists(p):
             with open(p) as f:
                 st = json.load(f)
-            if st.get("targets") != self.targets or st.get("engines") != self.engine_names:
+            same = st.get("targets") == self.targets
+            if st.get("every_target") and self.every_target:
+                same = set(st["targets"]) <= set(self.targets) or \
+                    set(self.targets) <= set(st["targets"])
+                st["targets"] = [t for t in project.targets()
+                                 if t in st["targets"] or t in self.targets]
+            if not same or st.get("engines") != self.engine_names:
                 raise project.UsageError(
                     f"{project.rel(self.out)} holds a campaign of targets "
                     f"{','.join(st.get('targets', []))} with engines "
@@ -141,6 +150,7 @@ class Campaign:
             if self.seed is None:
                 self.seed = int.from_bytes(os.urandom(4), "little") % 2147483647 + 1
             self.state = {"version": STATE_VERSION, "name": self.name, "targets": self.targets,
+                          "every_target": self.every_target,
                           "engines": self.engine_names, "seed": self.seed,
                           "budget": self.seconds, "spent": 0.0, "segments": [],
                           "pairs": {k: self._new_pair() for k in self._keys()}}

@@ -109,7 +109,8 @@ def cmd_fuzz(argv):
     out = v.get("out") or os.path.join(project.BUILD, "campaigns", name)
     build_for(usable, engines)
     c = campaign.Campaign(out, usable, engines, jobs, seconds or 600, seed,
-                          minimize="no_minimize" not in a.flags)
+                          minimize="no_minimize" not in a.flags,
+                          every_target="targets" not in v)
     return c.run()
 
 

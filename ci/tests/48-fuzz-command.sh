@@ -224,6 +224,32 @@ else
     fail "corpus-merge - exit $rc, $before -> $after seeds: $(tr '\n' '|' <"$tmp/merge")"
 fi
 
+# ---- the default campaign's target set may grow (a QEMU tree fetched in between) ----
+out=$(python3 - "$ROOT" "$tmp/grow" <<'PY'
+import json, os, sys
+sys.path.insert(0, sys.argv[1] + "/ci/campaign")
+import campaign, project
+d = sys.argv[2]
+os.makedirs(d)
+def run(targets, every):
+    c = campaign.Campaign(d, targets, ["afl"], 2, 60, 1, every_target=every)
+    try:
+        c.load_or_init()
+        return ",".join(c.state["targets"])
+    except project.UsageError as e:
+        return "refused"
+print(run(["llsc-v6", "llsc-v8"], True))           # new, every target
+print(run(["llsc-v6", "llsc-v8", "llsc-fixed-qemu"], True))   # grows
+print(run(["llsc-v6"], True))                      # shrinks: kept, not lost
+print(run(["llsc-v6", "bitmap-qemu"], False))      # --targets that differ
+PY
+)
+if [ "$(echo $out)" = "llsc-v6,llsc-v8 llsc-v6,llsc-v8,llsc-fixed-qemu llsc-v6,llsc-v8,llsc-fixed-qemu refused" ]; then
+    pass "campaign without --targets: resuming with more (or fewer) buildable targets keeps one campaign; other --targets are refused"
+else
+    fail "campaign target set on resume: $(echo $out)"
+fi
+
 # ---- on a terminal: the table is redrawn in place, and nothing waits for input ------
 if command -v script >/dev/null; then
     rc=0
