@@ -20,7 +20,9 @@ and each unique finding lives in OUT/findings/<target>/<slug>/:
   input        the first input that showed it (bytes, as the engine wrote it)
   input.txt    its text form
   repro.txt    the minimized text reproducer (same property), with its
-               "# expect:" line: `./build.sh repro --target T repro.txt`
+               "# expect:" line
+  reproduce    the one command that reproduces it:
+               ./build.sh repro --target T OUT/findings/T/<slug>/repro.txt
   verdict.txt  the replay output of the original input
 """
 
@@ -104,6 +106,8 @@ class Triage:
         if os.path.exists(self.path):
             with open(self.path) as f:
                 self.db = json.load(f)
+        else:
+            self._save()   # an empty database says "nothing found" to readers
         self._queue = []
         self._seen = set()       # paths known to be triaged (this process)
         self._cv = threading.Condition(self.lock)
@@ -244,6 +248,8 @@ class Triage:
             f.write(output if output.endswith("\n") else output + "\n")
         repro = self._minimize(target, os.path.join(d, "input"), os.path.join(d, "repro.txt"),
                                verdict, text)
+        with open(os.path.join(d, "reproduce"), "w") as f:
+            f.write(f"./build.sh repro --target {target} {project.rel(repro)}\n")
         with self.lock:
             rec["dir"] = os.path.relpath(d, self.out)
             rec["repro"] = os.path.relpath(repro, self.out)
