@@ -77,7 +77,9 @@ def plots(out, st, dest):
         t, e = k.split("/")
         p = os.path.join(out, "stats", f"{t}.{e}.csv")
         if os.path.exists(p) and len(status.read_series(p)) > 0:
-            series.append((f"{t} {e}", p))
+            # One colour per target, one dash pattern per engine.
+            ti, ei = _order(st, k)
+            series.append((f"{t} {e}", p, f"lc {ti % 8 + 1} dt {ei + 1}"))
     if not gp or not series:
         return []
     cols = status.COLUMNS.strip().split(",")
@@ -93,9 +95,9 @@ def plots(out, st, dest):
                  f"set xlabel 'campaign time ({unit})'", f"set ylabel '{label}'",
                  "set yrange [0:*]", "set format y '%.0f'"]
         plot = []
-        for title, p in series:
+        for title, p, style in series:
             plot.append(f"'{p}' every ::1 using ($1/{div}):{cols.index(col) + 1} with steps "
-                        f"lw 2 title '{title}'")
+                        f"lw 2 {style} title '{title}'")
         lines.append("plot " + ", \\\n     ".join(plot))
         r = subprocess.run([gp], input="\n".join(lines) + "\n", text=True, capture_output=True)
         if r.returncode == 0 and os.path.exists(png) and os.path.getsize(png) > 0:

@@ -60,6 +60,23 @@ else
 fi
 left t48-afl "fuzz --until-first afl (its persistent children stop between runs)"
 
+# Ctrl-C (SIGINT to the whole foreground group) of a session: exit 130, not
+# the usage code, and nothing left.
+tagged t48-uf-int setsid ./build.sh fuzz --until-first --targets llsc-fixed --time 120 --seed 2 \
+    --out "$tmp/uf-int" >"$tmp/out" 2>&1 &
+bg=$!
+if wait_for 60 grep -q '^INFO: Loaded' "$tmp/out"; then
+    kill -INT -- "-$bg"
+    rc=0; wait $bg || rc=$?
+    [ $rc -eq 130 ] && grep -q '^fuzz: interrupted, no findings$' "$tmp/out" &&
+        pass "fuzz --until-first: Ctrl-C ends it with exit 130 and says so" ||
+        fail "fuzz --until-first Ctrl-C - exit $rc: $(grep '^fuzz:' "$tmp/out" | tr '\n' '|')"
+else
+    kill -KILL -- "-$bg" 2>/dev/null; wait $bg
+    fail "fuzz --until-first: libFuzzer did not start within 60 s: $(tail -n3 "$tmp/out" | tr '\n' '|')"
+fi
+left t48-uf-int "fuzz --until-first stopped by Ctrl-C"
+
 m=tac-fullword
 if build_mutant $m libfuzzer >/dev/null && build_mutant $m replay >/dev/null &&
    build_mutant $m afl >/dev/null && build_mutant $m aflcmplog >/dev/null; then
