@@ -66,13 +66,14 @@ tagged t48-uf-int setsid ./build.sh fuzz --until-first --targets llsc-fixed --ti
     --out "$tmp/uf-int" >"$tmp/out" 2>&1 &
 bg=$!
 if wait_for 60 grep -q '^INFO: Loaded' "$tmp/out"; then
-    kill -INT -- "-$bg"
+    r=$(pgrep -f "cli.py fuzz --until-first .*--out $tmp/uf-int" | head -n1)
+    kill -INT -- "-$(ps -o pgid= -p "$r" | tr -d ' ')"
     rc=0; wait $bg || rc=$?
     [ $rc -eq 130 ] && grep -q '^fuzz: interrupted, no findings$' "$tmp/out" &&
         pass "fuzz --until-first: Ctrl-C ends it with exit 130 and says so" ||
         fail "fuzz --until-first Ctrl-C - exit $rc: $(grep '^fuzz:' "$tmp/out" | tr '\n' '|')"
 else
-    kill -KILL -- "-$bg" 2>/dev/null; wait $bg
+    kill -KILL "$bg" 2>/dev/null; wait $bg
     fail "fuzz --until-first: libFuzzer did not start within 60 s: $(tail -n3 "$tmp/out" | tr '\n' '|')"
 fi
 left t48-uf-int "fuzz --until-first stopped by Ctrl-C"
