@@ -23,7 +23,7 @@ CC_afl := afl-clang-fast
 CFLAGS_afl := -O2 -g -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 CC_aflcmplog := AFL_LLVM_CMPLOG=1 afl-clang-fast
 CFLAGS_aflcmplog := -O2 -g -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-# Source-based coverage (mk/coverage.mk); -O0 so that every line maps to code.
+# Source-based coverage (build/cov/<t>, mk/fuzz.mk); -O0 so that every line maps to code.
 CC_cov := clang
 CFLAGS_cov := -O0 -g -fprofile-instr-generate -fcoverage-mapping -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 ALL_CFGS := gcc clang asan tsan stress fuzz replay afl aflcmplog cov

@@ -5,6 +5,8 @@
 #   build/afl/<t>              afl-clang-fast + AFL++'s libAFLDriver (cfg afl)
 #   build/afl/<t>.cmplog       the same with CMPLOG instrumentation  (cfg aflcmplog)
 #   build/replay/<t>           ASan+UBSan, harness/replay_main.c     (cfg replay)
+#   build/cov/<t>              the same main, clang source-based coverage (cfg cov;
+#                              not part of `all`: ./build.sh coverage asks for it)
 #   build/corpus/<t>/seeds/*.bin        from corpus/<t>/*.txt
 #   build/corpus/<t>/regressions/*.bin  from corpus/<t>/regressions/*.txt
 #   build/{libfuzzer,afl}/<t>.dict      copies of corpus/<family>.dict
@@ -21,7 +23,7 @@ OPTEXT := $(BUILD)/tools/optext
 
 FUZZ_ROWS := $(shell awk '!/^[ \t]*\#/ && NF >= 4 {print $$1 "|" $$2 "|" $$3 "|" $$4}' targets/LIST)
 HARNESS_SRCS := $(filter-out %_main.c harness/stress_%.c,$(wildcard harness/*.c))
-FUZZ_LIB_CFGS := gcc fuzz replay afl aflcmplog
+FUZZ_LIB_CFGS := gcc fuzz replay afl aflcmplog cov
 
 define harness_lib
 $(BUILD)/$(1)/libharness.a: $$(patsubst %.c,$(BUILD)/obj/$(1)/%.o,$$(HARNESS_SRCS))
@@ -66,6 +68,10 @@ $(BUILD)/replay/$(1): $(BUILD)/obj/replay/$(3:.c=.o) $(BUILD)/obj/replay/harness
                       $(call fuzz_libs,$(2),$(4),replay)
 	@mkdir -p $$(@D)
 	$$(CC_replay) $$(CFLAGS_replay) -pthread $$^ $$(BM_LDLIBS_$(4)) -o $$@
+$(BUILD)/cov/$(1): $(BUILD)/obj/cov/$(3:.c=.o) $(BUILD)/obj/cov/harness/replay_main.o \
+                   $(call fuzz_libs,$(2),$(4),cov)
+	@mkdir -p $$(@D)
+	$$(CC_cov) $$(CFLAGS_cov) -pthread $$^ $$(BM_LDLIBS_$(4)) -o $$@
 $(BUILD)/corpus/$(1)/seeds/%.bin: corpus/$(1)/%.txt $(OPTEXT)
 	@mkdir -p $$(@D)
 	$(OPTEXT) --family $(2) from-text $$< $$@

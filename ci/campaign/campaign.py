@@ -285,9 +285,7 @@ class Campaign:
             pst = self.state["pairs"][k]
             seed = (self.seed + 7919 * self._keys().index(k) + 104729 * pst["slices"]) % 2**31
             s = engines.ENGINES[e](self.out, t, width, secs, pst["slices"] + 1, seed,
-                                   f"{self.tag}-{t}-{e}")
-            s.tags_for_kill = f"{self.tag}-{t}-{e}"
-            s.tag = self.tag + " " + s.tags_for_kill  # both: campaign sweep and session sweep
+                                   [self.tag, f"{self.tag}-{t}-{e}"])
             s.start_at = now
             s.end_at = now + secs
             s.start()
@@ -303,9 +301,7 @@ class Campaign:
             self._end_session(k, s, now)
 
     def _end_session(self, k, s, now):
-        if s.alive():
-            s.stop()
-        procs.kill_tagged(s.tags_for_kill)
+        s.end()
         figs = s.poll()
         pst = self.state["pairs"][k]
         pst["execs"] += figs.get("execs", 0)

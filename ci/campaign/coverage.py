@@ -26,6 +26,9 @@ import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import engines  # noqa: E402
+
 BATCH = 256
 # Inputs take milliseconds; the replay main's own default (10 s) is kept
 # generous for the -O0 instrumented build on a loaded machine.
@@ -86,12 +89,11 @@ def collect_inputs(t, root, build, campaign):
     t.inputs = bins_of(c, os.path.join(bc, "seeds")) + \
         bins_of(os.path.join(c, "regressions"), os.path.join(bc, "regressions"))
     if campaign:
-        d = os.path.join(campaign, t.name)
+        # The campaign's layout is engines.py's.
+        d = engines.target_dir(campaign, t.name)
         t.inputs += regular_files(os.path.join(d, "corpus"))
-        afl = os.path.join(d, "afl")
-        if os.path.isdir(afl):
-            for inst in sorted(os.listdir(afl)):
-                t.inputs += regular_files(os.path.join(afl, inst, "queue"), "id:")
+        for q in engines.afl_queues(d):
+            t.inputs += regular_files(q, "id:")
 
 
 def replay(t, binary, profile_pattern):

@@ -37,14 +37,16 @@ def target_dir(out, target):
 class Session:
     engine = "?"
 
-    def __init__(self, out, target, width, seconds, slice_no, seed, tag, until_first=False,
+    def __init__(self, out, target, width, seconds, slice_no, seed, tags, until_first=False,
                  runs=None):
+        """tags: what every process of the session carries (procs.py); the
+        last one is the session's own, which ends it whole."""
         self.out, self.target, self.width = out, target, max(1, width)
         self.seconds, self.slice_no, self.seed = seconds, slice_no, seed
-        self.tag, self.until_first, self.runs = tag, until_first, runs
+        self.tags = [tags] if isinstance(tags, str) else list(tags)
+        self.until_first, self.runs = until_first, runs
         self.tdir = target_dir(out, target)
         self.procs = []          # (name, Popen, log path)
-        self.stopping = False
         self.passthrough = False  # engine output to our stdout (--until-first)
 
     # -- common machinery ---------------------------------------------------
@@ -59,7 +61,7 @@ class Session:
         out = None if self.passthrough else f
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
                              stderr=None if self.passthrough else subprocess.STDOUT,
-                             env=procs.tagged_env(self.tag, env), cwd=self.tdir,
+                             env=procs.tagged_env(self.tags, env), cwd=self.tdir,
                              preexec_fn=procs.child_setup)
         f.close()
         self.procs.append((name, p, log))
@@ -72,9 +74,8 @@ class Session:
         return [p.poll() for _, p, _ in self.procs]
 
     def stop(self, grace=5.0):
-        """Ask every process to end (engines write their final stats),
-        then kill what is left, stopped persistent children included."""
-        self.stopping = True
+        """Ask every process to end (engines write their final stats), then
+        kill any that does not; end() sweeps what they leave behind."""
         for _, p, _ in self.procs:
             if p.poll() is None:
                 try:
@@ -90,6 +91,13 @@ class Session:
                 except OSError:
                     pass
                 p.wait()
+
+    def end(self):
+        """Stop, then kill every process of the session's own tag: AFL++'s
+        persistent children outlive their afl-fuzz, stopped."""
+        if self.alive():
+            self.stop()
+        procs.kill_tagged(self.tags[-1])
 
     def finding_files(self):
         """Every finding file this target's engine has written so far."""

@@ -29,12 +29,14 @@ def new_tag(kind):
     return f"{kind}-{os.getpid()}-{secrets.token_hex(4)}"
 
 
-def tagged_env(tag, env=None):
+def tagged_env(tags, env=None):
+    """env (default: ours) with tags (one or a list) added to LLSC_TAGS."""
     env = dict(os.environ if env is None else env)
-    tags = env.get(TAG_VAR, "").split()
-    if tag not in tags:
-        tags.append(tag)
-    env[TAG_VAR] = " ".join(tags)
+    have = env.get(TAG_VAR, "").split()
+    for tag in [tags] if isinstance(tags, str) else tags:
+        if tag not in have:
+            have.append(tag)
+    env[TAG_VAR] = " ".join(have)
     return env
 
 
