@@ -1,24 +1,27 @@
 #!/usr/bin/env bash
 # what: shrink a failing input to a minimal text reproducer of the same property
-# usage: ./build.sh minimize [--target T] [-o OUT] FILE
+# usage: ./build.sh minimize [--target T] [--mask] [-o OUT] FILE
 #   Deterministic delta debugging over the op lines of the text form (drop
 #   chunks of lines, then single lines), then shrinking every number (0, then
 #   halving), then lines again; a candidate counts only if it fails with the
 #   SAME property as FILE (the name in "FAIL <property>:"), so the result
 #   cannot drift to a different bug. Writes commented text (default
 #   build/minimized/<t>/<name>.txt, ready to become a regression) and prints
-#   where. Exit 0 written, 1 FILE does not fail, 2 usage error.
+#   where. With --mask (or a line "# mask: known" in FILE) the known violation
+#   classes of ci/known/ are masked throughout, and the result says so in its
+#   own "# mask: known" line. Exit 0 written, 1 FILE does not fail, 2 usage error.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/ci/fuzz-lib.sh"
 
-usage="usage: ./build.sh minimize [--target T] [-o OUT] FILE"
-target= out= file=
+usage="usage: ./build.sh minimize [--target T] [--mask] [-o OUT] FILE"
+target= out= file= mask=off
 while [ $# -gt 0 ]; do
     case $1 in
         --target) [ $# -ge 2 ] || die "--target needs a value ($usage)"; target=$2; shift 2 ;;
         --target=*) target=${1#--target=}; shift ;;
         -o|--out) [ $# -ge 2 ] || die "$1 needs a value ($usage)"; out=$2; shift 2 ;;
+        --mask) mask=known; shift ;;
         -h|--help) echo "$usage"; exit 0 ;;
         -*) die "unknown option '$1' ($usage)" ;;
         *) [ -z "$file" ] || die "only one FILE ($usage)"; file=$1; shift ;;
@@ -58,6 +61,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export REPLAY_TIMEOUT=${REPLAY_TIMEOUT:-5}
 
+[ "$(mask_of "$file")" = known ] && mask=known
+export REPLAY_MASK=$mask
 bin=$(input_bytes "$target" "$file" "$tmp/orig.bin")
 orig_verdict=$(replay_verdict "$target" "$bin" "$tmp/out") || true
 prop=$(verdict_property "$orig_verdict")
@@ -161,6 +166,7 @@ mkdir -p "$(dirname "$out")"
     echo "# $before lines -> $after lines, $ntests candidate runs."
     echo "# $final_verdict"
     echo "# expect: FAIL $prop"
+    [ "$mask" = off ] || echo "# mask: known   (found past the known classes of ci/known/)"
     "$optext" --family "$family" to-text "$tmp/final.bin"
 } >"$out"
 echo "minimize: $before -> $after lines in $ntests runs"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # what: print an input as text, run it, end with its verdict: ./build.sh repro [--target T] FILE...
-# usage: ./build.sh repro [--target T] FILE...
-#   FILE is a text input (.txt) or raw bytes (anything else). Without
+# usage: ./build.sh repro [--target T] [--mask] FILE...
+#   FILE is a text input (.txt) or raw bytes (anything else). --mask masks
+#   the known violation classes of ci/known/ (as a masked campaign does); a
+#   text input with a line "# mask: known" is always run masked. Without
 #   --target, the target is taken from the file's place: corpus/<t>/...,
 #   build/corpus/<t>/..., build/findings/<t>/... or build/minimized/<t>/...
 #   Each file ends with a verdict line, PASS or "FAIL <property>: op <n>: ...".
@@ -10,13 +12,14 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/ci/fuzz-lib.sh"
 
-usage="usage: ./build.sh repro [--target T] FILE..."
-target=
+usage="usage: ./build.sh repro [--target T] [--mask] FILE..."
+target= mask=off
 files=()
 while [ $# -gt 0 ]; do
     case $1 in
         --target) [ $# -ge 2 ] || die "--target needs a value ($usage)"; target=$2; shift 2 ;;
         --target=*) target=${1#--target=}; shift ;;
+        --mask) mask=known; shift ;;
         -h|--help) echo "$usage"; exit 0 ;;
         --) shift; files+=("$@"); break ;;
         -*) die "unknown option '$1' ($usage)" ;;
@@ -49,7 +52,13 @@ for i in "${!files[@]}"; do
     bin=$(input_bytes "$t" "$f" "$tmp/input.bin")
     echo "== $f (target $t)"
     "$BUILD/tools/optext" --family "$(target_family "$t")" to-text "$bin"
-    echo "-- run: build/replay/$t"
+    REPLAY_MASK=$mask
+    [ "$(mask_of "$f")" = known ] && REPLAY_MASK=known
+    if [ "$REPLAY_MASK" = known ]; then
+        echo "-- run: build/replay/$t, known classes masked (ci/known/)"
+    else
+        echo "-- run: build/replay/$t"
+    fi
     rc=0
     verdict=$(replay_verdict "$t" "$bin" "$tmp/out") || rc=$?
     [ "$rc" -eq 2 ] && { cat "$tmp/out" >&2; exit 2; }

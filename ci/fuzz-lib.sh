@@ -114,12 +114,27 @@ verdict_property() {
 }
 
 # Runs bytes file $2 with the replay build of target $1; output to file $3;
-# prints the verdict line; returns the replay's exit status.
+# prints the verdict line; returns the replay's exit status. With
+# REPLAY_MASK=known, the known violation classes of ci/known/ are masked
+# (harness/known.h); otherwise nothing is, whatever the environment says.
 replay_verdict() {
-    local t=$1 bin=$2 out=$3 rc=0
-    "$BUILD/replay/$t" -timeout="${REPLAY_TIMEOUT:-10}" "$bin" >"$out" 2>&1 || rc=$?
+    local t=$1 bin=$2 out=$3 rc=0 mask=()
+    [ "${REPLAY_MASK:-off}" = known ] && mask=("LLSC_KNOWN=$ROOT/ci/known")
+    env -u LLSC_KNOWN -u LLSC_KNOWN_STATS "${mask[@]}" \
+        "$BUILD/replay/$t" -timeout="${REPLAY_TIMEOUT:-10}" "$bin" >"$out" 2>&1 || rc=$?
     verdict_of "$out" "$rc"
     return $rc
+}
+
+# "known" if input $1 is text that asks for the known-class mask with a line
+# "# mask: known" (a finding of a masked campaign), else "off".
+mask_of() {
+    case $1 in
+        *.txt) if grep -qE '^#[[:space:]]*mask:[[:space:]]*known([[:space:]]|$)' "$1"; then
+                   echo known; return
+               fi ;;
+    esac
+    echo off
 }
 
 # The "# expect: ..." verdict recorded in a regression's text ("" if none).

@@ -112,6 +112,8 @@ struct orc {
     unsigned ntouched;
     bool touched_overflow;
     uint64_t *touched; /* hash set of line numbers + 1 (0: empty slot) */
+    bool adopting;     /* orc_adopt_memory: take differing bytes, no verdict */
+    long adopt_op;
 };
 
 static void touch_line(struct orc *o, uint64_t line)
@@ -442,6 +444,8 @@ static const char *agent_name(int writer, char *buf, size_t len)
 {
     if (writer == ORC_AGENT_DMA) {
         snprintf(buf, len, "DMA");
+    } else if (writer == ORC_AGENT_SYSTEM) {
+        snprintf(buf, len, "the system");
     } else {
         snprintf(buf, len, "vCPU%d", writer);
     }
@@ -698,12 +702,13 @@ bool orc_ll(struct orc *o, long op, unsigned cpu, uint64_t va, unsigned size,
     struct orc_monitor *m;
     bool performed;
 
-    if (!read_checks(o, "LL", cpu, va, size, be, rc, val, &a, v, &performed)) {
-        return false;
-    }
+    bool ok = read_checks(o, "LL", cpu, va, size, be, rc, val, &a, v,
+                          &performed);
+
     if (!performed) {
-        return true; /* monitor unchanged */
+        return ok; /* monitor unchanged */
     }
+    /* Even after a load-value verdict: the LL reserved what it returned. */
     m = &o->mon[cpu];
     m->state = MON_EXCL;
     m->n = a.n;
@@ -715,7 +720,7 @@ bool orc_ll(struct orc *o, long op, unsigned cpu, uint64_t va, unsigned size,
     m->val = val;
     m->ll_seq = o->seq;
     m->ll_op = op;
-    return true;
+    return ok;
 }
 
 bool orc_load(struct orc *o, long op, unsigned cpu, uint64_t va,
@@ -795,6 +800,13 @@ void orc_clrex(struct orc *o, long op, unsigned cpu)
     }
 }
 
+static void close_monitor(struct orc_monitor *m, long op)
+{
+    m->state = MON_OPEN;
+    m->open_why = "SC";
+    m->open_op = op;
+}
+
 static bool same_bytes(const struct orc_monitor *m, const struct orc_access *a)
 {
     if (m->n != a->n) {
@@ -835,46 +847,51 @@ bool orc_sc(struct orc *o, long op, unsigned cpu, uint64_t va, unsigned size,
         }
         return true;
     }
+    m = &o->mon[cpu];
     if (status != 0 && status != 1) {
+        close_monitor(m, op);
         return verdict(v, "access-error",
                        "SC by vCPU%u at 0x%llx returned status %d (not 0/1)",
                        cpu, (unsigned long long)va, status);
     }
-    m = &o->mon[cpu];
     o->live.sc++;
     match = m->state == MON_EXCL && same_bytes(m, &a);
     e = m->state == MON_EXCL ? first_write_since(o, m, (int)cpu, false) : NULL;
     if (status == 0) {
-        if (m->state == MON_OPEN) {
+        /* Judge, then take the success as fact (known.h: a masked verdict
+         * goes on from what the system did). */
+        bool ok = m->state == MON_EXCL && !(match && e);
+        if (ok) {
+            o->live.sc_ok++;
+        } else if (m->state == MON_OPEN) {
             char since[48] = "";
             if (m->open_op >= 0) {
                 snprintf(since, sizeof(since), " since its %s at op %ld",
                          m->open_why, m->open_op);
             }
-            return verdict(v, "sc-without-ll",
-                           "SC by vCPU%u at 0x%llx succeeded with its monitor "
-                           "open (no LL%s)",
-                           cpu, (unsigned long long)va,
-                           m->open_op >= 0 ? since : " before it");
-        }
-        if (match && e) {
+            verdict(v, "sc-without-ll",
+                    "SC by vCPU%u at 0x%llx succeeded with its monitor "
+                    "open (no LL%s)",
+                    cpu, (unsigned long long)va,
+                    m->open_op >= 0 ? since : " before it");
+        } else if (e->writer == ORC_AGENT_DMA) {
+            verdict(v, "must-fail-sc",
+                    "SC by vCPU%u at 0x%llx succeeded after DMA "
+                    "wrote 0x%llx there at op %ld",
+                    cpu, (unsigned long long)va,
+                    (unsigned long long)e->val, e->op);
+        } else {
             char wn[16];
-            if (e->writer == ORC_AGENT_DMA) {
-                return verdict(v, "must-fail-sc",
-                               "SC by vCPU%u at 0x%llx succeeded after DMA "
-                               "wrote 0x%llx there at op %ld",
-                               cpu, (unsigned long long)va,
-                               (unsigned long long)e->val, e->op);
-            }
-            return verdict(v, "must-fail-sc",
-                           "SC by vCPU%u at 0x%llx succeeded after %s stored "
-                           "0x%llx there at op %ld",
-                           cpu, (unsigned long long)va,
-                           agent_name(e->writer, wn, sizeof(wn)),
-                           (unsigned long long)e->val, e->op);
+            verdict(v, "must-fail-sc",
+                    "SC by vCPU%u at 0x%llx succeeded after %s stored "
+                    "0x%llx there at op %ld",
+                    cpu, (unsigned long long)va,
+                    agent_name(e->writer, wn, sizeof(wn)),
+                    (unsigned long long)e->val, e->op);
         }
-        o->live.sc_ok++;
         do_write(o, op, (int)cpu, W_SC, &a, va, w & size_mask(size), size, be);
+        close_monitor(m, op);
+        return ok;
     } else if (m->state == MON_OPEN || (match && e)) {
         o->live.sc_must_fail++;
     } else if (!match || first_write_since(o, m, (int)cpu, true)) {
@@ -882,9 +899,7 @@ bool orc_sc(struct orc *o, long op, unsigned cpu, uint64_t va, unsigned size,
     } else {
         o->live.sc_fail_spurious++;
     }
-    m->state = MON_OPEN;
-    m->open_why = "SC";
-    m->open_op = op;
+    close_monitor(m, op);
     return true;
 }
 
@@ -968,6 +983,45 @@ static bool report_diff(struct orc *o, uint64_t base, const uint8_t *model,
                    got, want);
 }
 
+/* Who wrote what the model adopts: the last access if it wrote, else
+ * nobody the model knows of. Either way another vCPU's reservation of those
+ * bytes is broken, as any write by another agent breaks it. */
+static int adopted_writer(const struct orc *o)
+{
+    if (o->last.access && (o->last.writes || o->last.is_sc)) {
+        return o->last.who ? ORC_AGENT_DMA : (int)o->last.cpu;
+    }
+    return ORC_AGENT_SYSTEM;
+}
+
+/* Make [base, base+len) of the model what the system holds, logging each
+ * changed byte as a write (orc_adopt_memory). */
+static void adopt_region(struct orc *o, uint64_t base, uint8_t *model,
+                         size_t len, orc_peek_fn peek, void *ctx)
+{
+    uint8_t buf[4096];
+
+    for (size_t done = 0; done < len;) {
+        size_t n = len - done < sizeof(buf) ? len - done : sizeof(buf);
+        if (peek(ctx, base + done, buf, n) == 0 &&
+            memcmp(buf, model + done, n) != 0) {
+            for (size_t i = 0; i < n; i++) {
+                struct orc_access one;
+                if (buf[i] == model[done + i]) {
+                    continue;
+                }
+                one.n = 1;
+                one.b[0].pa = base + done + i;
+                one.b[0].p = &model[done + i];
+                one.b[0].rom = false;
+                do_write(o, o->adopt_op, adopted_writer(o), W_STORE, &one,
+                         base + done + i, buf[i], 1, false);
+            }
+        }
+        done += n;
+    }
+}
+
 /* Compare [base, base+len) of the model (at model) with the system. */
 static bool compare_region(struct orc *o, uint64_t base, uint8_t *model,
                            size_t len, orc_peek_fn peek, void *ctx,
@@ -976,6 +1030,10 @@ static bool compare_region(struct orc *o, uint64_t base, uint8_t *model,
     uint8_t buf[4096];
     size_t done = 0;
 
+    if (o->adopting) {
+        adopt_region(o, base, model, len, peek, ctx);
+        return true;
+    }
     while (done < len) {
         size_t n = len - done < sizeof(buf) ? len - done : sizeof(buf);
         size_t first = SIZE_MAX;
@@ -1123,6 +1181,15 @@ bool orc_check_memory(struct orc *o, enum orc_check what, orc_peek_fn peek,
     }
     return compare_mmio(o, 0, o->p.mmio_window_lo, peek, ctx, v) &&
            compare_mmio(o, ms - o->p.mmio_window_hi, ms, peek, ctx, v);
+}
+
+void orc_adopt_memory(struct orc *o, long op, orc_peek_fn peek, void *ctx)
+{
+    o->seq++;
+    o->adopting = true;
+    o->adopt_op = op;
+    (void)orc_check_memory(o, ORC_CHECK_RAM, peek, ctx, NULL);
+    o->adopting = false;
 }
 
 void orc_get_liveness(const struct orc *o, struct orc_liveness *out)

@@ -42,6 +42,9 @@
 
 #define ORC_MAX_ACCESS 8
 #define ORC_AGENT_DMA (-1)
+/* A writer the model does not know: bytes taken over by orc_adopt_memory
+ * after no writing access. */
+#define ORC_AGENT_SYSTEM (-2)
 
 /* What the system under test returned for an access. */
 enum orc_rc { ORC_OK = 0, ORC_FAULT, ORC_ALIGN, ORC_OTHER };
@@ -118,6 +121,15 @@ enum orc_check { ORC_CHECK_NEAR, ORC_CHECK_TOUCHED, ORC_CHECK_RAM, ORC_CHECK_ALL
 typedef int (*orc_peek_fn)(void *ctx, uint64_t pa, void *buf, size_t len);
 bool orc_check_memory(struct orc *o, enum orc_check what, orc_peek_fn peek,
                       void *ctx, struct orc_verdict *v);
+
+/* Take the system's bytes as fact where they differ from the model (every
+ * block up to max, the MMIO bytes near every access so far), each changed
+ * byte logged as a write at op by the last access's writer, or by
+ * ORC_AGENT_SYSTEM. After a verdict the access functions have already taken
+ * the system's outcome (an SC that must have failed did write, an LL that
+ * returned a wrong value reserved that value); this takes its memory, so
+ * judging can go on from what the system did (known.h). */
+void orc_adopt_memory(struct orc *o, long op, orc_peek_fn peek, void *ctx);
 
 /* Whether every byte of [va, va+size) is mapped (RAM or MMIO). */
 bool orc_mapped(const struct orc *o, uint64_t va, unsigned size);

@@ -49,6 +49,7 @@ def adopt(out, n, name):
     with open(os.path.join(out, r["repro"])) as f:
         lines = f.read().splitlines()
     verdict = next((l[2:] for l in lines if l.startswith("# FAIL ")), r["verdict"])
+    masked = any(project.MASK_RE.match(l) for l in lines)
     body = [l for l in lines if not l.startswith("#") or re.match(r"^# op 0:", l)]
     prop = project.verdict_property(verdict)
     name = name or triage.slug(r["signature"])
@@ -65,7 +66,7 @@ def adopt(out, n, name):
             f"#   Found by campaign {st['name']} on {when} ({r['count']} input(s), "
             f"signature \"{r['signature']}\").",
             f"#   {verdict}",
-            f"# expect: FAIL {prop}"]
+            f"# expect: FAIL {prop}"] + ([project.MASK_LINE.rstrip()] if masked else [])
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     with open(dest, "w") as f:
         f.write("\n".join(head + body) + "\n")
@@ -78,7 +79,7 @@ def adopt(out, n, name):
     if r.returncode != 0:
         print(f"adopt: WARNING: {project.rel(dest)} does not compile: {r.stderr.strip()}")
         return 1
-    got, _ = project.replay(t, binp)
+    got, _ = project.replay(t, binp, mask=masked)
     if project.verdict_property(got) != prop:
         print(f"adopt: WARNING: it gives '{got}' on {t}, not FAIL {prop}; edit it before "
               f"committing")
@@ -87,7 +88,7 @@ def adopt(out, n, name):
     fixed = project.family(t) + "-fixed"
     if fixed != t and fixed in project.targets() and not project.target_missing(fixed):
         project.make([f"replay/{fixed}"])
-        got_fixed, _ = project.replay(fixed, binp)
+        got_fixed, _ = project.replay(fixed, binp, mask=False)
         if got_fixed != "PASS":
             print(f"adopt: NOTE: it also fails on {fixed} ({got_fixed}): that is a bug in the "
                   f"corrected variant, and ./build.sh replay will fail until it is fixed")

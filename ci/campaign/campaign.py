@@ -89,7 +89,7 @@ def widths(ncores, npairs):
 
 class Campaign:
     def __init__(self, out, targets, engine_names, jobs, seconds, seed, minimize=True,
-                 out_stream=sys.stdout, every_target=False):
+                 out_stream=sys.stdout, every_target=False, mask=True):
         self.out = os.path.abspath(out)
         self.name = os.path.basename(self.out.rstrip("/"))
         self.targets, self.engine_names = targets, engine_names
@@ -107,6 +107,9 @@ class Campaign:
         # Started without --targets: "every target that builds here", a set
         # that grows when a QEMU tree appears between two runs.
         self.every_target = every_target
+        # Known violation classes (ci/known/) are masked unless --no-mask:
+        # an input goes on past them, so findings are what is not known yet.
+        self.mask = mask
 
     # -- state ---------------------------------------------------------------
     def state_path(self):
@@ -131,6 +134,11 @@ class Campaign:
                     f"{project.rel(self.out)} holds a campaign of targets "
                     f"{','.join(st.get('targets', []))} with engines "
                     f"{','.join(st.get('engines', []))}; use another --out")
+            if st.get("mask", False) != self.mask:
+                raise project.UsageError(
+                    f"{project.rel(self.out)} holds a campaign "
+                    f"{'with' if st.get('mask') else 'without'} the known-class mask; "
+                    f"{'drop' if not st.get('mask') else 'add'} --no-mask, or use another --out")
             self.state = st
             if self.seed is None:
                 self.seed = st["seed"]
@@ -150,7 +158,7 @@ class Campaign:
             if self.seed is None:
                 self.seed = int.from_bytes(os.urandom(4), "little") % 2147483647 + 1
             self.state = {"version": STATE_VERSION, "name": self.name, "targets": self.targets,
-                          "every_target": self.every_target,
+                          "every_target": self.every_target, "mask": self.mask,
                           "engines": self.engine_names, "seed": self.seed,
                           "budget": self.seconds, "spent": 0.0, "segments": [],
                           "pairs": {k: self._new_pair() for k in self._keys()}}
@@ -214,6 +222,7 @@ class Campaign:
             if seg.get("tag") and procs.kill_tagged(seg["tag"]):
                 self.log(f"killed what an earlier runner (pid {seg.get('pid')}) left running")
 
+        project.set_masking(self.mask)
         self.tag = procs.new_tag("campaign")
         self.state["segments"][-1]["tag"] = self.tag
         self.dog = procs.Watchdog(self.tag)
@@ -225,7 +234,8 @@ class Campaign:
         self.slice = share / max(1, math.ceil(share / MAX_SLICE))
         self.log(f"campaign {self.name} in {project.rel(self.out)}: {how}; "
                  f"{len(self.targets)} target(s) x {len(self.engine_names)} engine(s) on "
-                 f"{self.jobs} core(s), seed {self.seed}")
+                 f"{self.jobs} core(s), seed {self.seed}, known classes "
+                 f"{'masked (ci/known/; --no-mask turns it off)' if self.mask else 'not masked'}")
         self.log(f"sessions of {self.w} core(s), {self.slots} at a time, slices of "
                  f"{fmt_secs(self.slice)}")
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):

@@ -13,7 +13,7 @@ import project  # noqa: E402
 from project import UsageError  # noqa: E402
 
 FUZZ_USAGE = ("usage: ./build.sh fuzz [--targets T,...] [--engine afl|libfuzzer|both] "
-              "[--time 8h] [--jobs N] [--out DIR] [--seed N] [--no-minimize] | "
+              "[--time 8h] [--jobs N] [--out DIR] [--seed N] [--no-minimize] [--no-mask] | "
               "./build.sh fuzz --until-first --targets T [--engine afl|libfuzzer] "
               "[--time S|--runs N] [--seed N]")
 
@@ -73,7 +73,8 @@ def cmd_fuzz(argv):
     a = Args(argv, {"--targets": "targets", "--target": "targets", "--engine": "engine",
                     "--time": "time", "--seconds": "time", "--runs": "runs", "--jobs": "jobs",
                     "--out": "out", "--seed": "seed"},
-             {"--until-first": "until_first", "--no-minimize": "no_minimize"}, FUZZ_USAGE)
+             {"--until-first": "until_first", "--no-minimize": "no_minimize",
+              "--no-mask": "no_mask"}, FUZZ_USAGE)
     v = a.values
     import campaign
     seconds = campaign.parse_duration(v["time"]) if "time" in v else None
@@ -86,6 +87,8 @@ def cmd_fuzz(argv):
         raise UsageError(f"unknown engine '{engine}' (afl, libfuzzer or both)")
     targets = parse_targets(v.get("targets"))
     if "until_first" in a.flags:
+        if "no_mask" in a.flags:
+            raise UsageError("--until-first never masks known classes; drop --no-mask")
         if len(targets) != 1:
             raise UsageError(f"--until-first runs one target: give --targets T ({FUZZ_USAGE})")
         if engine == "both":
@@ -110,7 +113,7 @@ def cmd_fuzz(argv):
     build_for(usable, engines)
     c = campaign.Campaign(out, usable, engines, jobs, seconds or 600, seed,
                           minimize="no_minimize" not in a.flags,
-                          every_target="targets" not in v)
+                          every_target="targets" not in v, mask="no_mask" not in a.flags)
     return c.run()
 
 
@@ -139,6 +142,8 @@ def until_first(target, engine, seconds, runs, seed, out):
         raise UsageError(f"target {target} cannot be built yet: {why}")
     if seconds is None and runs is None:
         seconds = 60
+    # The gate's smoke run: a known class must still show, so nothing is masked.
+    project.set_masking(False)
     if seed is None:
         seed = int.from_bytes(os.urandom(4), "little") % 2147483647 + 1
     build_for([target], [engine])
@@ -214,6 +219,7 @@ def triage_leftovers(out):
             return None
         with open(os.path.join(out, "campaign.json")) as f:
             st = json.load(f)
+        project.set_masking(st.get("mask", False))  # replay as the campaign did
         tr = triage.Triage(out, log=lambda m: print("triage: " + m, file=sys.stderr))
         n = 0
         for t in st["targets"]:

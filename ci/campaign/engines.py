@@ -34,6 +34,10 @@ def target_dir(out, target):
     return os.path.join(out, target)
 
 
+def known_stats_path(tdir, engine):
+    return os.path.join(tdir, f"known-stats.{engine}")
+
+
 class Session:
     engine = "?"
 
@@ -99,6 +103,13 @@ class Session:
             self.stop()
         procs.kill_tagged(self.tags[-1])
 
+    def masked_env(self, env):
+        """A masking campaign: every process of the session adds the known
+        classes it masked into one counter file (harness/known.h)."""
+        if env.get("LLSC_KNOWN"):
+            env["LLSC_KNOWN_STATS"] = known_stats_path(self.tdir, self.engine)
+        return env
+
     def finding_files(self):
         """Every finding file this target's engine has written so far."""
         raise NotImplementedError
@@ -140,7 +151,7 @@ class LibFuzzer(Session):
         argv += afl_queues(self.tdir)
         # fork mode keeps its job folders under TMPDIR: inside the campaign,
         # so a killed runner leaves no litter in /tmp.
-        env = dict(os.environ, TMPDIR=tmp)
+        env = self.masked_env(dict(os.environ, TMPDIR=tmp))
         env.setdefault("ASAN_OPTIONS", "symbolize=0")
         self.log = os.path.join(self.tdir, "logs", f"libfuzzer-{self.slice_no}.log")
         self._spawn("libfuzzer", argv, env, self.log)
@@ -209,6 +220,7 @@ class Afl(Session):
         env.update(AFL_SKIP_CPUFREQ="1", AFL_NO_AFFINITY="1", AFL_NO_UI="1",
                    AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES="1", AFL_FAST_CAL="1",
                    AFL_CMPLOG_ONLY_NEW="1")
+        self.masked_env(env)
         if self.until_first:
             env["AFL_BENCH_UNTIL_CRASH"] = "1"
         else:

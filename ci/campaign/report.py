@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import time
 
+import knownstats
 import project
 import status
 
@@ -122,10 +123,11 @@ def write(out):
     pngs = plots(out, st, dest)
     unrep = sum(r["count"] for r in db["findings"].values()
                 if r["signature"] == "not-reproduced")
-    md = _markdown(out, st, found, rows, pngs, unrep)
+    known = knownstats.read_campaign(out)
+    md = _markdown(out, st, found, rows, pngs, unrep) + _known_markdown(st, found, known)
     with open(os.path.join(dest, "report.md"), "w") as f:
         f.write(md)
-    page = _html(out, st, found, rows, pngs, unrep)
+    page = _html(out, st, found, rows, pngs, unrep, _known_html(st, found, known))
     with open(os.path.join(dest, "report.html"), "w") as f:
         f.write(page)
     return {"md": os.path.join(dest, "report.md"), "html": os.path.join(dest, "report.html"),
@@ -197,7 +199,65 @@ def _markdown(out, st, found, rows, pngs, unrep):
     return "\n".join(L) + "\n"
 
 
-def _html(out, st, found, rows, pngs, unrep):
+def distinct_classes(found, known):
+    """{target: set of signatures}: unique findings plus the known classes
+    that showed (masked), i.e. every (property, signature) class seen."""
+    out = {}
+    for r in found:
+        out.setdefault(r["target"], set()).add(r["signature"])
+    for t, _, sig, _, _ in known:
+        out.setdefault(t, set()).add(sig)
+    return out
+
+
+def _known_rows(known):
+    """[(target, signature, id, {engine: inputs})] from the counter rows."""
+    merged = {}
+    for t, e, sig, ident, n in known:
+        rec = merged.setdefault((t, sig), [ident, {}])
+        rec[1][e] = rec[1].get(e, 0) + n
+    return sorted(((t, s, i, c) for (t, s), (i, c) in merged.items()),
+                  key=lambda r: (r[0], -sum(r[3].values()), r[1]))
+
+
+def _known_intro(st, found, known):
+    if not st.get("mask"):
+        return ("Not masked (--no-mask): every known class ended its input and is among the "
+                "findings above.")
+    n = {t: len(s) for t, s in distinct_classes(found, known).items()}
+    return ("Masked (ci/known/): an input went on past these, so the findings above are "
+            "classes that are not known. Counts are inputs that showed the class. Distinct "
+            "classes seen: " + (", ".join(f"{t} {k}" for t, k in sorted(n.items())) or "none")
+            + ".")
+
+
+def _known_markdown(st, found, known):
+    L = ["", "## Known classes (ci/known/)", "", _known_intro(st, found, known)]
+    rows = _known_rows(known)
+    if st.get("mask") and rows:
+        L += ["", "| target | class | known as | inputs |", "|---|---|---|---:|"]
+        for t, sig, ident, by in rows:
+            L.append(f"| {t} | `{sig}` | {ident} | "
+                     f"{', '.join(f'{e} {c:,}' for e, c in sorted(by.items()))} |")
+    elif st.get("mask"):
+        L += ["", "None showed."]
+    return "\n".join(L) + "\n"
+
+
+def _known_html(st, found, known):
+    e = html.escape
+    H = ["<h2>Known classes (ci/known/)</h2>", f"<p>{e(_known_intro(st, found, known))}</p>"]
+    rows = _known_rows(known)
+    if st.get("mask") and rows:
+        H.append("<table><tr><th>target</th><th>class</th><th>known as</th><th>inputs</th></tr>")
+        for t, sig, ident, by in rows:
+            H.append(f"<tr><td>{e(t)}</td><td><code>{e(sig)}</code></td><td>{e(ident)}</td>"
+                     f"<td>{e(', '.join(f'{g} {c:,}' for g, c in sorted(by.items())))}</td></tr>")
+        H.append("</table>")
+    return "\n".join(H)
+
+
+def _html(out, st, found, rows, pngs, unrep, known_html=""):
     e = html.escape
     css = ("body{font-family:sans-serif;max-width:1100px;margin:1em auto;padding:0 1em;"
            "color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid "
@@ -230,6 +290,7 @@ def _html(out, st, found, rows, pngs, unrep):
                   f"{e(_repro_text(out, r))}</pre></details>"]
     if unrep:
         H.append(f"<p>{unrep} engine finding file(s) passed on replay and are not counted.</p>")
+    H.append(known_html)
     H.append("<h2>Targets and engines</h2><table><tr><th>target</th><th>engine</th>"
              "<th>execs</th><th>avg exec/s</th><th>corpus</th><th>coverage</th><th>unique</th>"
              "<th>time</th><th>slices</th></tr>")

@@ -243,7 +243,7 @@ class Triage:
         with open(os.path.join(d, "input"), "wb") as f:
             f.write(data)
         with open(os.path.join(d, "input.txt"), "w") as f:
-            f.write(text)
+            f.write((project.MASK_LINE if project.masking() else "") + text)
         with open(os.path.join(d, "verdict.txt"), "w") as f:
             f.write(output if output.endswith("\n") else output + "\n")
         repro = self._minimize(target, os.path.join(d, "input"), os.path.join(d, "repro.txt"),
@@ -263,8 +263,9 @@ class Triage:
             env = dict(os.environ, HX_NO_BUILD="1", ROOT=project.ROOT, BUILD=project.BUILD,
                        REPLAY_TIMEOUT="5")
             try:
+                mask = ["--mask"] if project.masking() else []
                 r = subprocess.run(["bash", os.path.join(project.ROOT, "ci", "cmd-minimize.sh"),
-                                    "--target", target, "-o", dest, inp],
+                                    "--target", target, "-o", dest] + mask + [inp],
                                    capture_output=True, text=True, env=env, timeout=600,
                                    stdin=subprocess.DEVNULL)
                 if r.returncode == 0 and os.path.exists(dest):
@@ -273,7 +274,8 @@ class Triage:
                 pass
         with open(dest, "w") as f:
             f.write(f"# Not minimized: the input as found on {target}.\n# {verdict}\n"
-                    f"# expect: FAIL {project.verdict_property(verdict)}\n" + text)
+                    f"# expect: FAIL {project.verdict_property(verdict)}\n" +
+                    (project.MASK_LINE if project.masking() else "") + text)
         return dest
 
     def _save(self):
