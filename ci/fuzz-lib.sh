@@ -116,10 +116,11 @@ verdict_property() {
 # Runs bytes file $2 with the replay build of target $1; output to file $3;
 # prints the verdict line; returns the replay's exit status. With
 # REPLAY_MASK=known, the known violation classes of ci/known/ are masked
-# (harness/known.h); otherwise nothing is, whatever the environment says.
+# (harness/known.h; LLSC_KNOWN_DIR names another folder, to try a list of
+# one's own); otherwise nothing is, whatever LLSC_KNOWN says.
 replay_verdict() {
     local t=$1 bin=$2 out=$3 rc=0 mask=()
-    [ "${REPLAY_MASK:-off}" = known ] && mask=("LLSC_KNOWN=$ROOT/ci/known")
+    [ "${REPLAY_MASK:-off}" = known ] && mask=("LLSC_KNOWN=${LLSC_KNOWN_DIR:-$ROOT/ci/known}")
     env -u LLSC_KNOWN -u LLSC_KNOWN_STATS "${mask[@]}" \
         "$BUILD/replay/$t" -timeout="${REPLAY_TIMEOUT:-10}" "$bin" >"$out" 2>&1 || rc=$?
     verdict_of "$out" "$rc"

@@ -1,8 +1,9 @@
 # Unit tests of the LL/SC oracle and of the LL/SC byte grammar + text codec
 # (harness/tests/test_*.c), for every configuration in CFGS. They link only
 # the harness object they test: the oracle shares no code with sut/. The
-# invariant test drives the SUT itself (fixed's invariants, invariant.h).
-ORACLE_TESTS := test_oracle test_llsc_codec test_invariant
+# invariant test drives the SUT itself (fixed's invariants, invariant.h); the
+# known test checks the known-class list and its shared counters (known.h).
+ORACLE_TESTS := test_oracle test_llsc_codec test_invariant test_known
 ORACLE_TEST_BINS := $(foreach c,$(CFGS),$(addprefix $(BUILD)/$(c)/harness-tests/,$(ORACLE_TESTS)))
 
 define oracle_test_rule
@@ -19,6 +20,10 @@ $(BUILD)/$(1)/harness-tests/test_invariant: $(BUILD)/obj/$(1)/harness/tests/test
                                             $(BUILD)/$(1)/libsut.a $(BUILD)/$(1)/libbm-builtin.a
 	@mkdir -p $$(@D)
 	$$(CC_$(1)) $$(CFLAGS_$(1)) -pthread $$^ -o $$@
+$(BUILD)/$(1)/harness-tests/test_known: $(BUILD)/obj/$(1)/harness/tests/test_known.o \
+                                        $(BUILD)/obj/$(1)/harness/known.o
+	@mkdir -p $$(@D)
+	$$(CC_$(1)) $$(CFLAGS_$(1)) $$^ -o $$@
 endef
 $(foreach c,$(CFGS),$(eval $(call oracle_test_rule,$(c))))
 

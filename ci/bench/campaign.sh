@@ -6,7 +6,9 @@
 #           budget is spent restarting it, one session after another, with
 #           new seeds, and the distinct signatures of what they found are
 #           counted (the replay build's verdict, keyed as triage keys it);
-#   after:  one campaign (`./build.sh fuzz --targets T`) for the same budget.
+#   after:  one campaign (`./build.sh fuzz --targets T --no-mask`) for the
+#           same budget; unmasked, so both sides count the same classes
+#           (ci/bench/mask.sh measures what the known-class mask adds).
 # Reported per target: unique findings (signatures), findings per hour, and
 # the time to the first finding of each run.
 # Knobs: BENCH_CAMPAIGN_TARGETS (default llsc-v6 llsc-v8),
@@ -51,7 +53,7 @@ for t in ${BENCH_CAMPAIGN_TARGETS:-llsc-v6 llsc-v8}; do
     u=$(sort -u "$tmp/sigs" | grep -vc '^not-reproduced$')
     printf '%-12s %-34s %8d %10d %13ss\n' "$t" "--until-first, $n sessions" "$u" $((u * 3600 / secs)) "${first:-?}"
     # after: one campaign for the same budget
-    ./build.sh fuzz --targets "$t" --time "$secs" --seed 1 --out "$tmp/camp-$t" >"$tmp/c.log" 2>&1
+    ./build.sh fuzz --targets "$t" --time "$secs" --seed 1 --no-mask --out "$tmp/camp-$t" >"$tmp/c.log" 2>&1
     read -r u f1 < <(python3 -c "
 import json; d = json.load(open('$tmp/camp-$t/findings/index.json'))['findings'].values()
 r = [x for x in d if x['signature'] != 'not-reproduced']

@@ -125,7 +125,8 @@ def verdict_property(v):
 # masked campaign sets LLSC_KNOWN in its own environment, so its engines,
 # replays and minimizations all mask the same classes; a reproducer found
 # that way carries MASK_LINE, which repro, minimize and replay honour.
-KNOWN_DIR = os.path.join(ROOT, "ci", "known")
+# LLSC_KNOWN_DIR names another folder of lists (a list of one's own).
+KNOWN_DIR = os.environ.get("LLSC_KNOWN_DIR") or os.path.join(ROOT, "ci", "known")
 MASK_LINE = "# mask: known   (found past the known classes of ci/known/)\n"
 MASK_RE = re.compile(r"^#\s*mask:\s*known(\s|$)", re.M)
 

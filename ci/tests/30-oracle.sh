@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The LL/SC oracle, codec and fixed-invariant unit tests (harness/tests), under gcc, clang and
+# The LL/SC oracle, codec, fixed-invariant and known-class unit tests (harness/tests), under gcc, clang and
 # ASan+UBSan: every verdict rule of spec section 5 flagged on a handcrafted
 # sequence and not flagged on a close negative one; the byte grammar and text
 # codec round trip. The oracle must not include any sut/ header.
@@ -13,7 +13,7 @@ else
 fi
 
 for cfg in gcc clang asan; do
-    for t in test_oracle test_llsc_codec test_invariant; do
+    for t in test_oracle test_llsc_codec test_invariant test_known; do
         bin="$BUILD/$cfg/harness-tests/$t"
         if [ ! -x "$bin" ]; then
             fail "$cfg/$t - not built ($bin)"; continue
