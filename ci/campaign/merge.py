@@ -85,7 +85,7 @@ def merge(out, targets_spec):
                                    capture_output=True, stdin=subprocess.DEVNULL)
                 if r.returncode != 0:
                     continue
-                verdict, _ = project.replay(t, binp)
+                verdict, _ = project.replay(t, binp, mask=False)  # seeds pass unmasked
                 if verdict == "PASS":
                     kept[name] = txt
             base2 = os.path.join(tmp, "base2")
