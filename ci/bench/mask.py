@@ -45,11 +45,18 @@ def classes(out, target):
     return report.distinct_classes(found, knownstats.read_campaign(out)).get(target, set())
 
 
+def execs_per_sec(out):
+    st, db = report.load(out)
+    rows = report.pair_rows(out, st, db)
+    return rows[0]["execs"] / max(1.0, rows[0]["time"]) if rows else 0.0
+
+
 def main():
     env = dict(os.environ, HX_NO_BUILD="1")
     print(f"bench mask: {SECONDS} s per campaign, libFuzzer, 1 core each, seeds "
           f"{' '.join(map(str, SEEDS))}", flush=True)
-    print(f"{'target':14} {'seed':>4} {'masked':>7} {'unmasked':>9}", flush=True)
+    print(f"{'target':14} {'seed':>4} {'masked':>7} {'unmasked':>9}   exec/s masked, unmasked",
+          flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for t in TARGETS:
             if project.target_missing(t):
@@ -69,13 +76,15 @@ def main():
                     runs[mode] = (out, subprocess.Popen(argv, cwd=ROOT, env=env,
                                                         stdout=subprocess.DEVNULL,
                                                         stderr=subprocess.STDOUT))
+                eps = {}
                 for mode, (out, p) in runs.items():
                     p.wait()
                     c = classes(out, t)
                     got[mode].append(len(c))
                     seen[mode] |= c
-                print(f"{t:14} {seed:>4} {got['masked'][-1]:>7} {got['unmasked'][-1]:>9}",
-                      flush=True)
+                    eps[mode] = execs_per_sec(out)
+                print(f"{t:14} {seed:>4} {got['masked'][-1]:>7} {got['unmasked'][-1]:>9}   "
+                      f"{eps['masked']:,.0f}, {eps['unmasked']:,.0f}", flush=True)
             mm, mu = statistics.median(got["masked"]), statistics.median(got["unmasked"])
             print(f"{t:14} {'med':>4} {mm:>7g} {mu:>9g}   "
                   f"{'more with the mask' if mm > mu else 'NOT more with the mask'}", flush=True)
