@@ -23,7 +23,7 @@ OPTEXT := $(BUILD)/tools/optext
 
 FUZZ_ROWS := $(shell awk '!/^[ \t]*\#/ && NF >= 4 {print $$1 "|" $$2 "|" $$3 "|" $$4}' targets/LIST)
 HARNESS_SRCS := $(filter-out %_main.c harness/stress_%.c,$(wildcard harness/*.c))
-FUZZ_LIB_CFGS := gcc fuzz replay afl aflcmplog cov
+FUZZ_LIB_CFGS := gcc fuzz replay afl aflcmplog cov $(if $(filter 1,$(OSSFUZZ)),ossfuzz)
 
 define harness_lib
 $(BUILD)/$(1)/libharness.a: $$(patsubst %.c,$(BUILD)/obj/$(1)/%.o,$$(HARNESS_SRCS))
