@@ -10,6 +10,7 @@
 #   build/corpus/<t>/seeds/*.bin        from corpus/<t>/*.txt
 #   build/corpus/<t>/regressions/*.bin  from corpus/<t>/regressions/*.txt
 #   build/{libfuzzer,afl}/<t>.dict      copies of corpus/<family>.dict
+#   (build/ossfuzz/<t> under the OSS-Fuzz contract only: mk/oss-fuzz.mk)
 # plus build/tools/optext (text <-> bytes). A target links
 # libharness.a (every harness/*.c but *_main.c and stress_*.c), libsut.a
 # (families other than bitmap) and libbm-<backend>.a of its configuration,
