@@ -298,7 +298,7 @@ tlog=$(sed -n 's/^log: \([^ ]*\).*/\1/p' <<<"$tsan_msg")
 plog=$(sed -n 's/^log: \([^ ]*\).*/\1/p' <<<"$pos_msg")
 at_root() { case $1 in /*) echo "$1" ;; *) echo "$ROOT/$1" ;; esac; }
 if [ $rc -eq 1 ] && python3 ci/gate/junit_schema.py "$F/junit.xml" >/dev/null &&
-   grep -q '^WARNING: ThreadSanitizer: data race' <<<"$tsan_msg" && [ -f "$(at_root "$tlog")" ] &&
+   grep -q '^WARNING: ThreadSanitizer: ' <<<"$tsan_msg" && [ -f "$(at_root "$tlog")" ] &&
    grep -q 'WARNING: ThreadSanitizer' "$(at_root "$tlog")"; then
     pass "failing gate: the TSan row's failure message has the report's first lines and its log ($tlog)"
 else
