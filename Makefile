@@ -27,6 +27,16 @@ CFLAGS_aflcmplog := -O2 -g -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 CC_cov := clang
 CFLAGS_cov := -O0 -g -fprofile-instr-generate -fcoverage-mapping -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 ALL_CFGS := gcc clang asan tsan stress fuzz replay afl aflcmplog cov
+# The OSS-Fuzz build contract (mk/oss-fuzz.mk, ci/cmd-oss-fuzz.sh): the
+# compiler and flags the environment gives, no sanitizer flag of ours. Only
+# when asked for (OSSFUZZ=1), so that no other goal ever builds it.
+# -Wno-error: OSS-Fuzz's clang is newer than ours; a warning it adds must not
+# stop continuous fuzzing (our own builds keep -Werror).
+ifeq ($(OSSFUZZ),1)
+CC_ossfuzz := $(CC)
+CFLAGS_ossfuzz := $(CFLAGS) -Wno-error
+ALL_CFGS += ossfuzz
+endif
 
 # The SUT proper; bitmap backends are separate libraries (sut/bitmap.h seam).
 SUT_SRCS := $(filter-out sut/bitmap_%.c,$(wildcard sut/*.c))

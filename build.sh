@@ -6,6 +6,8 @@
 #   deps       only install (or print how to install) missing packages
 #   help       list every command
 # Further commands live in ci/cmd-<command>.sh (repro, minimize, bench, ...).
+# With LIB_FUZZING_ENGINE and OUT set (OSS-Fuzz, ClusterFuzzLite), plain
+# ./build.sh follows their build contract instead (ci/cmd-oss-fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")"
 export ROOT=$PWD
@@ -23,6 +25,9 @@ usage() {
 
 cmd=${1:-all}
 [ $# -gt 0 ] && shift
+if [ "$cmd" = all ] && [ $# -eq 0 ] && [ -n "${LIB_FUZZING_ENGINE:-}" ] && [ -n "${OUT:-}" ]; then
+    cmd=oss-fuzz
+fi
 case $cmd in
     -h|--help|help) usage; exit 0 ;;
 esac

@@ -21,10 +21,15 @@
 #   no fuzz smoke (that is what ./build.sh test runs). --seed N replays a
 #   whole gate (every run's seed derives from it); --only runs the controls
 #   whose name matches ERE.
-#   Prints the table (control, expected, observed, seconds, seed, rate) and one
-#   PASS:/FAIL:/SKIP: line per control (a KNOWN row is a PASS line that says
-#   KNOWN); writes build/gate/gate.md, build/gate/junit.xml and every run's
-#   log under build/gate/logs/.
+#   Prints one table, a row per control as it ends (at most 120 columns;
+#   the first column is PASS:, FAIL: or SKIP:, and INFO: for rows that only
+#   inform; a KNOWN row is a PASS: whose result says KNOWN), then what failed:
+#   each failure's log and the first lines of its report or its verdict.
+#   Writes build/gate/junit.xml (KNOWN and INFO rows are <skipped> with a
+#   message that says so; a failure's message holds the report's first lines
+#   and the log's path) and build/gate/gate.md (short enough for a pull
+#   request comment), both by ci/gate/report.py, and every run's log under
+#   build/gate/logs/.
 #   Exit 0 only if every negative control is clean (or shows known QEMU
 #   findings only) and every positive fired (and replay and fuzz smoke
 #   passed); 1 otherwise; 2 on bad usage.
@@ -82,9 +87,9 @@ fi
 qemu_missing=$(gate_backend_missing qemu)
 if [ -z "$qemu_missing" ]; then
     qtree=$(qemu_src)
-    qemu_line="QEMU backend: $qtree, $(qemu_version "$qtree") (known findings: $GQ_FILE)"
+    qemu_line="QEMU backend: ${qtree#"$ROOT"/}, $(qemu_version "$qtree")"
 else
-    qemu_line="QEMU backend: $qemu_missing; its rows are $([ $require_qemu = 1 ] && echo 'FAIL (--require-qemu)' || echo skipped)"
+    qemu_line="QEMU backend: no QEMU source tree; its rows are $([ $require_qemu = 1 ] && echo 'FAIL (--require-qemu)' || echo skipped)"
 fi
 echo "gate: $qemu_line"
 
@@ -108,11 +113,20 @@ if [ ${#qgoals[@]} -gt 0 ] &&
 fi
 
 # Result rows: name, kind, expected, observed, seconds, seed, rate, result,
-# joined by the ASCII unit separator (patterns and reports contain '|').
-US=$'\x1f'
-rows=()
+# log, one line each in $ROWS, joined by the ASCII unit separator (patterns
+# and reports contain '|'): a table row as each is added, the reports from
+# them all at the end (ci/gate/report.py).
+ROWS=$OUT/rows
+: >"$ROWS"
 miss_res=SKIP; [ $require_qemu = 0 ] || miss_res=FAIL   # a row whose backend is missing
-add_row() { rows+=("$1$US$2$US$3$US$4$US$5$US$6$US$7$US$8"); }
+add_row() {
+    local f fields=()
+    for f in "$@"; do fields+=("${f//[$'\n\x1f']/ }"); done
+    (IFS=$'\x1f'; printf '%s\n' "${fields[*]}") >>"$ROWS"
+    gate_table_row "${fields[0]}" "${fields[1]}" "${fields[7]}" "${fields[4]}" "${fields[5]}" \
+        "${fields[6]}" "${fields[3]}"
+}
+gate_table_header
 
 while read -r name kind cfg w v n full_s short_s tries expect; do
     [ -n "$only" ] && ! [[ $name =~ $only ]] && continue
@@ -132,13 +146,11 @@ while read -r name kind cfg w v n full_s short_s tries expect; do
     be=$(gate_backend "$cfg")
     why=$(gate_backend_missing "$be")
     [ -n "$why" ] || [ "$be" != qemu ] || [ -z "$qemu_build_fail" ] || {
-        add_row "$name" "$kind" "$exp" "$qemu_build_fail" 0 - - FAIL
-        printf '%-22s %-5s %s\n' "$name" FAIL "$qemu_build_fail"
+        add_row "$name" "$kind" "$exp" "$qemu_build_fail" 0 - - FAIL "$OUT/build-qemu.log"
         continue
     }
     if [ -n "$why" ]; then
-        add_row "$name" "$kind" "$exp" "backend $be: $why" 0 - - "$miss_res"
-        printf '%-22s %-5s %s\n' "$name" "$miss_res" "backend $be: $why"
+        add_row "$name" "$kind" "$exp" "backend $be: $why" 0 - - "$miss_res" -
         continue
     fi
     fired=0 runs=0 obs= at= s= known=
@@ -162,8 +174,7 @@ while read -r name kind cfg w v n full_s short_s tries expect; do
                   if [ $fired -eq 0 ] && [ -n "$known" ]; then res=KNOWN rate="$runs/$runs known"; fi ;;
         *)        res=INFO rate="-" ;;
     esac
-    add_row "$name" "$kind" "$exp" "$obs" "$at" "$s" "$rate" "$res"
-    printf '%-22s %-5s %6ss seed=%-10s %-10s %s\n' "$name" "$res" "$at" "$s" "$rate" "$obs" | cut -c1-220
+    add_row "$name" "$kind" "$exp" "$obs" "$at" "$s" "$rate" "$res" "$log"
 done < <(gate_rows)
 
 # Corpus and regression replay through the ASan/UBSan builds (issue 3b).
@@ -179,11 +190,10 @@ if [ "$do_replay" = 1 ]; then
         [ "$ns" -eq 0 ] || obs="$obs; first skip: $(grep -m1 '^SKIP: ' "$OUT/logs/replay.log" | cut -c7-120)"
         [ $rc -ne 0 ] && obs="$obs; first: $(grep -m1 '^FAIL: ' "$OUT/logs/replay.log" | cut -c1-150)"
         add_row "replay" "replay" "every seed and regression gives its verdict" "$obs" \
-            "$((SECONDS - t0))" "-" "-" "$res"
-        echo "replay                 $res $obs"
+            "$((SECONDS - t0))" "-" "-" "$res" "$OUT/logs/replay.log"
     else
         add_row "replay" "replay" "every seed and regression gives its verdict" \
-            "./build.sh replay (ci/cmd-replay.sh) is missing" "0" "-" "-" SKIP
+            "./build.sh replay (ci/cmd-replay.sh) is missing" "0" "-" "-" SKIP -
     fi
 fi
 
@@ -207,8 +217,7 @@ if [ "$do_fuzz" = 1 ]; then
             [ "$be" = qemu ] && [ $must_clean = 1 ] && exp="$exp but known QEMU findings ($GQ_FILE)"
             why=$(gate_backend_missing "${be:-builtin}")
             if [ -n "$why" ]; then
-                add_row "fuzz-$t" "fuzz" "$exp" "backend $be: $why" 0 - - "$miss_res"
-                printf '%-22s %-5s %s\n' "fuzz-$t" "$miss_res" "backend $be: $why"
+                add_row "fuzz-$t" "fuzz" "$exp" "backend $be: $why" 0 - - "$miss_res" -
                 continue
             fi
             t0=$SECONDS
@@ -231,75 +240,14 @@ if [ "$do_fuzz" = 1 ]; then
                    fi ;;
                 *) res=FAIL obs="exit $rc: $(grep -v '^\s*$' "$OUT/logs/fuzz-$t.log" | tail -n 1 | cut -c1-150)" ;;
             esac
-            add_row "fuzz-$t" "fuzz" "$exp" "$obs" "$((SECONDS - t0))" "$fs" "-" "$res"
-            printf '%-22s %-5s %s\n' "fuzz-$t" "$res" "$obs"
+            add_row "fuzz-$t" "fuzz" "$exp" "$obs" "$((SECONDS - t0))" "$fs" "-" "$res" "$OUT/logs/fuzz-$t.log"
         done < <(targets)
     else
         add_row "fuzz" "fuzz" "short fuzz smoke per target" \
-            "./build.sh fuzz (ci/cmd-fuzz.sh) is missing" "0" "-" "-" SKIP
+            "./build.sh fuzz (ci/cmd-fuzz.sh) is missing" "0" "-" "-" SKIP -
     fi
 fi
 
 # ---- report ------------------------------------------------------------------
-wall=$((SECONDS - t_start))
-npass=0 nfail=0 nskip=0 nknown=0
-for r in "${rows[@]}"; do
-    case ${r##*$US} in
-        PASS) npass=$((npass + 1)) ;; KNOWN) nknown=$((nknown + 1)) ;;
-        FAIL) nfail=$((nfail + 1)) ;; SKIP) nskip=$((nskip + 1)) ;;
-    esac
-done
-
-md=$OUT/gate.md
-{
-    echo "# Race gate ($tier tier)"
-    echo
-    echo "Base seed $seed (\`./build.sh gate --tier $tier --seed $seed\` replays it); wall time ${wall}s."
-    echo "$qemu_line."
-    echo "$npass passed, $nknown known (QEMU findings listed in $GQ_FILE; not failures), $nfail failed, $nskip skipped."
-    echo
-    echo "| control | kind | expected | observed | seconds | seed | rate | result |"
-    echo "|---|---|---|---|---|---|---|---|"
-    for r in "${rows[@]}"; do
-        IFS=$US read -r a b c d e f g h <<<"$r"
-        printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$a" "$b" "\`${c//|/\\|}\`" "\`${d//|/\\|}\`" "$e" "$f" "$g" "$h"
-    done
-} >"$md"
-
-xml_escape() { sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\&quot;/g' <<<"$1"; }
-{
-    echo '<?xml version="1.0" encoding="UTF-8"?>'
-    echo "<testsuite name=\"race-gate-$tier\" tests=\"${#rows[@]}\" failures=\"$nfail\" skipped=\"$nskip\" time=\"$wall\">"
-    echo "  <properties><property name=\"seed\" value=\"$seed\"/><property name=\"known\" value=\"$nknown\"/><property name=\"qemu\" value=\"$(xml_escape "$qemu_line")\"/></properties>"
-    for r in "${rows[@]}"; do
-        IFS=$US read -r a b c d e f g h <<<"$r"
-        ea=$(xml_escape "$a") ec=$(xml_escape "$c") ed=$(xml_escape "$d")
-        echo "  <testcase classname=\"gate.$b\" name=\"$ea\" time=\"$e\">"
-        case $h in
-            FAIL) echo "    <failure message=\"expected $ec; observed $ed\">seed $f, rate $g</failure>" ;;
-            SKIP) echo "    <skipped message=\"$ed\"/>" ;;
-        esac
-        echo "    <system-out>expected: $ec; observed: $ed; seed: $f; rate: $g; result: $h</system-out>"
-        echo "  </testcase>"
-    done
-    echo "</testsuite>"
-} >"$OUT/junit.xml"
-
-echo
-printf '%-22s %-9s %-8s %-10s %-7s %s\n' control kind result seed rate "expected -> observed (seconds)"
-for r in "${rows[@]}"; do
-    IFS=$US read -r a b c d e f g h <<<"$r"
-    printf '%-22s %-9s %-8s %-10s %-7s %s -> %s (%ss)\n' "$a" "$b" "$h" "$f" "$g" "$c" "$d" "$e" | cut -c1-240
-done
-echo
-for r in "${rows[@]}"; do
-    IFS=$US read -r a b c d e f g h <<<"$r"
-    case $h in
-        PASS) echo "PASS: gate $a - $d" | cut -c1-200 ;;
-        KNOWN) echo "PASS: gate $a - KNOWN ($GQ_FILE): ${d#KNOWN: }" | cut -c1-300 ;;
-        FAIL) echo "FAIL: gate $a - expected $c, observed $d (seed $f, rate $g; log ${OUT#"$ROOT"/}/logs/$a.*)" | cut -c1-400 ;;
-        SKIP) echo "SKIP: gate $a - $d" ;;
-    esac
-done
-echo "gate: $npass passed, $nknown known, $nfail failed, $nskip skipped in ${wall}s (tables: $md, $OUT/junit.xml)"
-[ "$nfail" -eq 0 ]
+python3 "$ROOT/ci/gate/report.py" write --rows "$ROWS" --out "$OUT" --tier "$tier" --seed "$seed" \
+    --wall "$((SECONDS - t_start))" --qemu "$qemu_line" --findings "$GQ_FILE"

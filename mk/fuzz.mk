@@ -10,6 +10,7 @@
 #   build/corpus/<t>/seeds/*.bin        from corpus/<t>/*.txt
 #   build/corpus/<t>/regressions/*.bin  from corpus/<t>/regressions/*.txt
 #   build/{libfuzzer,afl}/<t>.dict      copies of corpus/<family>.dict
+#   (build/ossfuzz/<t> under the OSS-Fuzz contract only: mk/oss-fuzz.mk)
 # plus build/tools/optext (text <-> bytes). A target links
 # libharness.a (every harness/*.c but *_main.c and stress_*.c), libsut.a
 # (families other than bitmap) and libbm-<backend>.a of its configuration,
@@ -23,7 +24,7 @@ OPTEXT := $(BUILD)/tools/optext
 
 FUZZ_ROWS := $(shell awk '!/^[ \t]*\#/ && NF >= 4 {print $$1 "|" $$2 "|" $$3 "|" $$4}' targets/LIST)
 HARNESS_SRCS := $(filter-out %_main.c harness/stress_%.c,$(wildcard harness/*.c))
-FUZZ_LIB_CFGS := gcc fuzz replay afl aflcmplog cov
+FUZZ_LIB_CFGS := gcc fuzz replay afl aflcmplog cov $(if $(filter 1,$(OSSFUZZ)),ossfuzz)
 
 define harness_lib
 $(BUILD)/$(1)/libharness.a: $$(patsubst %.c,$(BUILD)/obj/$(1)/%.o,$$(HARNESS_SRCS))

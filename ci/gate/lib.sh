@@ -45,6 +45,25 @@ gate_goals() {
     done < <(gate_rows) | sort -u
 }
 
+# The terminal table of ci/cmd-gate.sh, printed once, a row as each control
+# ends, at most 120 columns. The first column is the test protocol's word:
+# PASS:, FAIL:, SKIP:, and INFO: for rows that never decide; a KNOWN row is
+# a PASS: whose result column says KNOWN. The observed text leaves out what
+# the other columns say (ci/gate/report.py short_obs does the same for gate.md).
+gate_table_header() {
+    printf '%-6s%-20s %-8s %-6s%5s %9s %-9s %s\n' "" control kind result s seed rate observed
+}
+# gate_table_row NAME KIND RESULT SECONDS SEED RATE OBSERVED
+gate_table_row() {
+    local word=$3: secs=$4 obs=$7 line
+    if [ "$3" = KNOWN ]; then word=PASS: obs=${obs#KNOWN: }; fi
+    obs=${obs//race: data-race: /race: }
+    [[ $secs =~ ^[0-9]+(\.[0-9]+)?$ ]] && secs=$(LC_ALL=C printf '%.1f' "$secs")
+    line=$(printf '%-6s%-20s %-8s %-6s%5s %9s %-9s %s' "$word" "$1" "$2" "$3" "$secs" "$5" "$6" "$obs")
+    [ ${#line} -le 120 ] || line="${line:0:117}..."
+    printf '%s\n' "$line"
+}
+
 # gate_seed BASE NAME TRY: the seed of try TRY of control NAME, derived from
 # the gate's base seed (so --seed replays the whole gate).
 gate_seed() {

@@ -4,6 +4,10 @@
 # ci/gate/expectations on its short budget, no replay, no fuzz smoke),
 # including its rows on the qemu bitmap backend (issue 5): KNOWN for findings
 # of ci/qemu-findings.txt, FAIL for a new one, SKIP without a QEMU tree.
+# Its reports as CI shows them (issue 12): one table of at most 120 columns,
+# the JUnit file valid against ci/gate/junit_schema.py (which must reject
+# broken files), KNOWN and INFO rows marked, gate.md fit for a pull-request
+# comment, and a gate made to fail whose failures carry their report and log.
 # Budget: under 1 minute on 2 cores. Expects `make all` to have run.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -88,8 +92,8 @@ else
 fi
 
 # ---- the short tier of the gate --------------------------------------------
-bash ci/cmd-gate.sh --tier short
-rc=$?
+bash ci/cmd-gate.sh --tier short | tee "$logs/gate.out"
+rc=${PIPESTATUS[0]}
 G=$BUILD/gate
 for f in gate.md junit.xml; do
     if [ -s "$G/$f" ] && grep -q 'W1-v6-cell-byte' "$G/$f" && grep -q 'qemu-fixed-bitmap' "$G/$f"; then
@@ -102,10 +106,28 @@ done
 
 # The qemu rows: with a tree they ran (PASS, KNOWN or FAIL, never SKIP), and
 # the Markdown and the JUnit XML agree on each one's result.
+# How a CI reads each testcase: PASS, FAIL, SKIP, or the KNOWN / INFO its
+# <skipped> message starts with.
+junit_results() {
+    python3 - "$1" <<'PY'
+import sys, xml.etree.ElementTree as ET
+for tc in ET.parse(sys.argv[1]).iter("testcase"):
+    f, s = tc.find("failure"), tc.find("skipped")
+    if f is not None:
+        r = "FAIL"
+    elif s is not None:
+        m = s.get("message", "")
+        r = m.split(":")[0] if m.startswith(("KNOWN:", "INFO:")) else "SKIP"
+    else:
+        r = "PASS"
+    print(tc.get("name"), r)
+PY
+}
+junit_results "$G/junit.xml" >"$logs/junit-results.txt"
 qrows=$(gate_rows | awk '$3 ~ /:qemu$/ {print $1}')
 for r in $qrows; do
-    md=$(grep "^| $r | " "$G/gate.md" | awk -F'|' '{gsub(/ /, "", $(NF-1)); print $(NF-1)}')
-    xml=$(grep -A3 "name=\"$r\"" "$G/junit.xml" | sed -n 's/.*result: \([A-Z]*\)<.*/\1/p' | head -n1)
+    md=$(grep -m1 "^| $r | " "$G/gate.md" | awk -F'|' '{gsub(/[ *]/, "", $3); print $3}')
+    xml=$(awk -v r="$r" '$1 == r {print $2}' "$logs/junit-results.txt")
     if [ -z "$md" ] || [ "$md" != "$xml" ]; then
         fail "gate qemu row $r - gate.md says '${md:-nothing}', junit.xml '${xml:-nothing}'"
     elif [ -n "$qtree" ] && [ "$md" = SKIP ]; then
@@ -159,11 +181,141 @@ for req in "" --require-qemu; do
           bash ci/cmd-gate.sh --tier short --only '^qemu-fixed-(llsc|hotplug)$' $req 2>&1)
     rc=$?
     if [ -z "$req" ]; then want=SKIP wrc=0 wskip=2; else want=FAIL wrc=1 wskip=0; fi
-    n=$(grep -c "^$want: gate qemu-fixed-[a-z]* - .*backend qemu: no QEMU source tree" <<<"$out")
+    n=$(grep -cE "^$want: +qemu-fixed-[a-z]+ .*backend qemu: no QEMU source tree" <<<"$out")
     if [ $rc -eq $wrc ] && [ "$n" -eq 2 ] && grep -q "skipped=\"$wskip\"" "$logs/no-qemu/junit.xml"; then
         pass "gate without a QEMU tree${req:+ $req}: the qemu rows are $want, one line each (exit $rc)"
     else
         fail "gate without a QEMU tree${req:+ $req}: exit $rc (want $wrc), $n $want line(s) (want 2): $(grep -m1 -E '^(FAIL|SKIP|PASS):' <<<"$out" | cut -c1-150)"
     fi
 done
+# ---- the reports as CI shows them (issue 12) --------------------------------
+# One table: every control on exactly one line of the gate's output, and no
+# line over 120 columns.
+n_rows=$(gate_rows | wc -l)
+once=0 not_once=""
+for r in $(gate_rows | awk '{print $1}'); do
+    c=$(grep -cE "^[A-Z]+: +$r( |$)" "$logs/gate.out")
+    if [ "$c" -eq 1 ]; then once=$((once + 1)); else not_once+=" $r($c)"; fi
+done
+wide=$(awk 'length($0) > 120 { n++ } END { print n + 0 }' "$logs/gate.out")
+if [ "$once" -eq "$n_rows" ] && [ "$wide" -eq 0 ]; then
+    pass "gate output: one table, each of the $n_rows controls on one line, none over 120 columns"
+else
+    fail "gate output: controls not on exactly one line:${not_once:- none}; $wide line(s) over 120 columns"
+fi
+# The JUnit file against the schema, and the schema against broken files.
+if out=$(python3 ci/gate/junit_schema.py "$G/junit.xml" 2>&1); then
+    pass "gate junit.xml is valid JUnit (ci/gate/junit_schema.py)"
+else
+    fail "gate junit.xml against the schema: $(head -n 3 <<<"$out" | tr '\n' '|')"
+fi
+cat >"$logs/junit-good.xml" <<'EOF'
+<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="s" tests="2" failures="1" errors="0" skipped="0" time="1.5">
+  <testsuite name="s" tests="2" failures="1" errors="0" skipped="0" time="1.5">
+    <properties><property name="seed" value="1"/></properties>
+    <testcase name="a" classname="c" time="0.5"><system-out>x</system-out></testcase>
+    <testcase name="b" classname="c" time="1"><failure message="m" type="t">r</failure></testcase>
+  </testsuite>
+</testsuites>
+EOF
+if out=$(python3 ci/gate/junit_schema.py "$logs/junit-good.xml" 2>&1); then
+    pass "junit schema: accepts a well-formed file (positive control)"
+else
+    fail "junit schema: rejects a good file: $(head -n 2 <<<"$out" | tr '\n' '|')"
+fi
+# broken NAME SED-SCRIPT PROBLEM: the good file, edited, is refused for PROBLEM.
+broken() {
+    local out rc
+    sed -e "$2" "$logs/junit-good.xml" >"$logs/junit-$1.xml"
+    out=$(python3 ci/gate/junit_schema.py "$logs/junit-$1.xml" 2>&1)
+    rc=$?
+    if [ $rc -eq 1 ] && [[ $out == *"$3"* ]]; then
+        pass "junit schema rejects $1: $(grep -m1 -F -- "$3" <<<"$out" | sed 's/^[^ ]* //')"
+    else
+        fail "junit schema: $1 - exit $rc (want 1), want '$3': $(head -n 2 <<<"$out" | tr '\n' '|')"
+    fi
+}
+broken failure-without-message 's/<failure message="m" /<failure /' '<failure> lacks the attribute message'
+broken failure-without-type 's/ type="t"//' '<failure> lacks the attribute type'
+broken testcase-without-classname 's/name="a" classname="c"/name="a"/' '<testcase> lacks the attribute classname'
+broken time-not-a-number 's/time="0.5"/time="soon"/' 'time="soon" is not a valid value'
+broken tests-miscounted '3s/tests="2"/tests="3"/' 'says tests="3", its testcases give 2'
+broken unknown-element 's|<system-out>x</system-out>|<result>x</result>|' 'unknown element <result>'
+broken properties-after-testcases '4d; 6a\    <properties/>' '<properties> out of order or too many in <testsuite>'
+broken bare-testsuite-root '2d; $d' 'the root is <testsuite>, not <testsuites>'
+broken text-in-a-testcase 's|time="0.5">|time="0.5">stray text|' '<testcase> holds text'
+broken not-well-formed 's|</testsuites>||' 'not well-formed XML'
+# How a CI shows the rows: KNOWN and INFO are <skipped> with a message that
+# says so; every other row is its result; gate.md says the same.
+marked=0 mism=""
+while read -r name rest; do
+    want=$(grep -m1 "^| $name | " "$G/gate.md" | awk -F'|' '{gsub(/[ *]/, "", $3); print $3}')
+    got=$(awk -v r="$name" '$1 == r {print $2}' "$logs/junit-results.txt")
+    if [ -n "$want" ] && [ "$want" = "$got" ]; then marked=$((marked + 1)); else mism+=" $name(md $want, junit $got)"; fi
+done < <(gate_rows)
+kinds=$(awk '{print $2}' "$logs/junit-results.txt" | sort | uniq -c | awk '{printf "%s %s, ", $1, $2}')
+if [ "$marked" -eq "$n_rows" ] && grep -q ' INFO$' "$logs/junit-results.txt" &&
+   { [ -z "$qtree" ] || grep -q ' KNOWN$' "$logs/junit-results.txt"; }; then
+    pass "gate junit.xml and gate.md agree on every row; KNOWN and INFO rows are skipped with their reason (${kinds%, })"
+else
+    fail "gate rows as CI shows them:${mism:- agree}; results: ${kinds%, } (want INFO, and KNOWN with a QEMU tree)"
+fi
+# gate.md fits a pull-request comment: under GitHub's 65536 characters,
+# narrow cells, every control once in the main table.
+size=$(wc -c <"$G/gate.md")
+widest=$(awk -F'|' '/^\|/ { for (i = 2; i < NF; i++) if (length($i) > w) w = length($i) } END { print w + 0 }' "$G/gate.md")
+inmain=$(awk '/^\| control \| result /,/^$/' "$G/gate.md" | grep -c '^| [^-]')
+if [ "$size" -lt 60000 ] && [ "$widest" -le 66 ] && [ "$inmain" -eq $((n_rows + 1)) ]; then
+    pass "gate.md fits a comment: $size bytes, widest cell $widest characters, $n_rows controls in its table"
+else
+    fail "gate.md: $size bytes (limit 60000), widest cell $widest (limit 66), $((inmain - 1)) of $n_rows controls in its table"
+fi
+
+# A gate made to fail (its own expectations): a negative control that TSan
+# reports, a positive that cannot fire (two tries), an INFO row, a clean one.
+cat >"$logs/fail-expect" <<'EOF'
+v8-llsc-must-be-clean negative tsan   llsc    v8      4  3  2  1  clean
+fixed-must-lose       positive stress llsc    fixed   2  1  1  2  lost-update
+v6st-info             info     stress llsc    v6-st   2  1  1  1  clean
+fixed-ok              negative stress bitmap  fixed   2  1  1  1  clean
+EOF
+F=$logs/failing
+GATE_EXPECT=$logs/fail-expect GATE_OUT=$F bash ci/cmd-gate.sh --tier short --seed 11 >"$logs/failing.out" 2>&1
+rc=$?
+msgs=$(python3 - "$F/junit.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+for tc in ET.parse(sys.argv[1]).iter("testcase"):
+    f = tc.find("failure")
+    if f is not None:
+        print("@@", tc.get("name"))
+        print(f.get("message"))
+PY
+)
+tsan_msg=$(awk '/^@@ v8-llsc-must-be-clean$/ {on = 1; next} /^@@/ {on = 0} on' <<<"$msgs")
+pos_msg=$(awk '/^@@ fixed-must-lose$/ {on = 1; next} /^@@/ {on = 0} on' <<<"$msgs")
+tlog=$(sed -n 's/^log: \([^ ]*\).*/\1/p' <<<"$tsan_msg")
+plog=$(sed -n 's/^log: \([^ ]*\).*/\1/p' <<<"$pos_msg")
+at_root() { case $1 in /*) echo "$1" ;; *) echo "$ROOT/$1" ;; esac; }
+if [ $rc -eq 1 ] && python3 ci/gate/junit_schema.py "$F/junit.xml" >/dev/null &&
+   grep -q '^WARNING: ThreadSanitizer: ' <<<"$tsan_msg" && [ -f "$(at_root "$tlog")" ] &&
+   grep -q 'WARNING: ThreadSanitizer' "$(at_root "$tlog")"; then
+    pass "failing gate: the TSan row's failure message has the report's first lines and its log ($tlog)"
+else
+    fail "failing gate: exit $rc; TSan row message: $(head -n 5 <<<"$tsan_msg" | tr '\n' '|' | cut -c1-300)"
+fi
+if grep -qE '^stress llsc: variant=fixed .*: SUCCESS$' <<<"$pos_msg" && [ -f "$(at_root "$plog")" ] &&
+   [[ $plog == *fixed-must-lose.1.log ]]; then
+    pass "failing gate: the positive that did not fire shows its verdict and its last try's log ($plog)"
+else
+    fail "failing gate: positive row message: $(head -n 5 <<<"$pos_msg" | tr '\n' '|' | cut -c1-300)"
+fi
+nd=$(grep -c '^<details><summary>FAIL ' "$F/gate.md")
+if [ "$nd" -eq 2 ] && grep -q '^### Race gate: FAIL' "$F/gate.md" &&
+   grep -qF "log $tlog" "$logs/failing.out" && grep -qF "log $plog" "$logs/failing.out" &&
+   [ "$(awk 'length($0) > 120' "$logs/failing.out" | wc -l)" -eq 0 ]; then
+    pass "failing gate: gate.md folds each failure's report under <details>; the terminal names each log"
+else
+    fail "failing gate: $nd <details> in gate.md (want 2); terminal: $(grep -A2 'What failed' "$logs/failing.out" | tr '\n' '|' | cut -c1-200)"
+fi
 exit 0
