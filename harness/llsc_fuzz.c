@@ -346,6 +346,19 @@ static void run_op(struct run *r, const struct llsc_op *op)
     }
 }
 
+/* The vCPUs start after op 0 mapped the default block: under MTTCG they
+ * service the flushes that mapping queued before their first TB (QEMU runs a
+ * vCPU's queued work before it executes anything). */
+static void boot_vcpus(struct run *r)
+{
+    const sut_config *c = sut_get_config(r->m);
+
+    for (unsigned i = 0; i < c->max_cpus; i++) {
+        sut_run_work(r->m, i);
+    }
+    check_stats(r);
+}
+
 static void machine_config(const struct llsc_cfg *k, enum sut_variant v,
                            sut_config *c)
 {
@@ -411,6 +424,9 @@ static bool run_prog(struct run *r, enum sut_variant v)
             fprintf(stderr, "op %u: %s\n", i, line);
         }
         run_op(r, &prog->ops[i]);
+        if (i == 0) {
+            boot_vcpus(r);
+        }
     }
     check_memory(r, r->precise ? ORC_CHECK_ALL : ORC_CHECK_TOUCHED);
     if (r->trace) {

@@ -244,6 +244,7 @@ int tlb_fill(sut_machine *m, sut_cpu *c, uint64_t vaddr, unsigned mmu);
 void tlb_flush_now(sut_machine *m, sut_cpu *c);
 void tlb_flush_page_now(sut_machine *m, sut_cpu *c, uint64_t vaddr);
 void tlb_flush_all_cpus_now(sut_machine *m);
+void tlb_flush_ram_map_changed(sut_machine *m);
 bool async_run_on_cpu(sut_machine *m, sut_cpu *c, enum work_kind w);
 int run_work(sut_machine *m, sut_cpu *c);
 void tlb_reset_dirty_range(sut_machine *m, uint64_t ram_addr);

@@ -360,6 +360,8 @@ int ram_block_add(sut_machine *m, uint64_t size, uint64_t max, unsigned flags,
     /* 7. Every used page dirty for every client (EXCLUSIVE per variant). */
     dirty_set_range(m, offset, size, DIRTY_CLIENTS_NOEXCL);
     m->ops->ram_set_dirty(m, offset, size, max);
+    /* Mapping the block (memory_region_add_subregion) commits a transaction. */
+    tlb_flush_ram_map_changed(m);
     *offset_out = offset;
     return SUT_OK;
 }
@@ -397,11 +399,9 @@ int ram_resize(sut_machine *m, uint64_t offset, uint64_t new_size)
     /* 5. The whole new used range becomes non-exclusive (spec 3.2). */
     dirty_set_range(m, offset, new_size, DIRTY_CLIENTS_NOEXCL);
     m->ops->ram_set_dirty(m, offset, new_size, b->max_length);
-    /* 6. memory_region_set_size: a shrink unmaps pages, so the memory
-     * transaction drops every TLB entry (growing maps only new pages). */
-    if (new_size < old) {
-        tlb_flush_all_cpus_now(m);
-    }
+    /* 6. memory_region_set_size commits a memory transaction, growing or
+     * shrinking (spec 3.2). */
+    tlb_flush_ram_map_changed(m);
     return SUT_OK;
 }
 
@@ -420,6 +420,10 @@ int ram_block_remove(sut_machine *m, uint64_t offset)
     }
     pthread_mutex_unlock(&m->ramlist_mutex);
     if (rc == SUT_OK) {
+        /* At once in every flavour, MTTCG included: removal is for the
+         * sequential harness (sut.h), and a queued flush would leave entries
+         * whose addend points into the retired host memory while a new block
+         * takes the same ram_addr range. */
         tlb_flush_all_cpus_now(m);
     }
     return rc;

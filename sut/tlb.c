@@ -155,6 +155,22 @@ void tlb_flush_all_cpus_now(sut_machine *m)
     }
 }
 
+/* A RAM-map change (block mapped, block resized) commits a memory
+ * transaction, and TCG's listener flushes every vCPU's TLB, victim TLB
+ * included (tcg_commit -> cpu_reload_memory_map -> tlb_flush(cpu, 1)): at
+ * once with one TCG thread, as queued work on each vCPU under MTTCG, like any
+ * other cross-vCPU flush (spec 3.2). */
+void tlb_flush_ram_map_changed(sut_machine *m)
+{
+    for (unsigned i = 0; i < m->cfg.max_cpus; i++) {
+        if (m->cfg.mttcg) {
+            async_run_on_cpu(m, &m->cpus[i], WORK_FLUSH);
+        } else {
+            tlb_flush_now(m, &m->cpus[i]);
+        }
+    }
+}
+
 /* Queue work for the vCPU's next TB boundary. A full flush already queued
  * covers a second one, so duplicates are merged (same effect, bounded queue). */
 bool async_run_on_cpu(sut_machine *m, sut_cpu *c, enum work_kind w)

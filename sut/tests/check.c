@@ -80,6 +80,9 @@ sut_machine *tc_machine_cfg(const sut_config *c, uint64_t ram_bytes)
         fprintf(stderr, "ram_block_add failed\n");
         abort();
     }
+    /* The vCPUs start after the board mapped its RAM: under MTTCG they
+     * service the flushes that mapping queued before their first TB. */
+    tc_run_all_work(m);
     return m;
 }
 

@@ -177,6 +177,46 @@ static void t_resize_wipes_exclusivity(void)
     }
 }
 
+/* Every RAM-map change flushes every vCPU's TLB (spec 3.2): a block added,
+ * grown or shrunk. At once with one TCG thread; under MTTCG the flush is
+ * queued and the entry survives until the vCPU services its work. Failed
+ * changes and a resize to the same size flush nothing. */
+static void t_map_changes_flush_every_tlb(void)
+{
+    for (unsigned f = 0; f < tc_nflavours; f++) {
+        const struct tc_flavour *fl = &tc_flavours[f];
+        sut_config c = tc_config(fl->variant);
+        c.mttcg = fl->mttcg;
+        sut_machine *m = tc_machine_cfg(&c, 0);
+        uint64_t a = add(m, 8 * KB, 16 * KB), off;
+        tc_run_all_work(m);
+        for (int step = 0; step < 5; step++) {
+            tc_st(m, 1, a + 0x408, 7);
+            CHECK(sut_tlb_write_flags(m, 1, 0, a + 0x408) >= 0, "%s step %d: entry filled",
+                  fl->name, step);
+            int rc;
+            bool changes = true;
+            switch (step) {
+            case 0: rc = sut_ram_block_add(m, 4 * KB, 4 * KB, 0, &off); break;
+            case 1: rc = sut_ram_resize(m, a, 12 * KB); break;   /* grow */
+            case 2: rc = sut_ram_resize(m, a, 10 * KB); break;   /* shrink */
+            case 3: rc = sut_ram_resize(m, a, 10 * KB); changes = false; break;
+            default: rc = sut_ram_block_add(m, 1 << 20, 1 << 20, 0, &off); changes = false;
+                     CHECK_EQ(rc, SUT_ENOSPC); rc = SUT_OK; break;
+            }
+            CHECK_EQ(rc, SUT_OK);
+            bool gone = sut_tlb_write_flags(m, 1, 0, a + 0x408) < 0;
+            CHECK(gone == (changes && !fl->mttcg), "%s step %d: entry %s at once", fl->name,
+                  step, gone ? "flushed" : "kept");
+            tc_run_all_work(m);
+            gone = sut_tlb_write_flags(m, 1, 0, a + 0x408) < 0;
+            CHECK(gone == changes, "%s step %d: entry %s after the work ran", fl->name, step,
+                  gone ? "flushed" : "kept");
+        }
+        sut_free(m);
+    }
+}
+
 int main(void)
 {
     check_suite = "sut/ram";
@@ -187,5 +227,6 @@ int main(void)
     RUN(t_v6_byte_view_endianness);
     RUN(t_v8_blocks_stable);
     RUN(t_resize_wipes_exclusivity);
+    RUN(t_map_changes_flush_every_tlb);
     return check_done();
 }
