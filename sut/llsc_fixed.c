@@ -180,7 +180,7 @@ static void fixed_ram_set_dirty(sut_machine *m, uint64_t start, uint64_t len, ui
 
 static bool fixed_page_is_exclusive(const sut_machine *m, uint64_t ram_addr)
 {
-    return cpu_physical_memory_is_excl(m, ram_addr);
+    return excl_v8_bit_in_bounds(m, ram_addr) && cpu_physical_memory_is_excl(m, ram_addr);
 }
 
 const struct variant_ops sut_ops_fixed = {

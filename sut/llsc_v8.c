@@ -195,7 +195,7 @@ static void v8_clrex(sut_machine *m, sut_cpu *c)
 
 static bool v8_page_is_exclusive(const sut_machine *m, uint64_t ram_addr)
 {
-    return cpu_physical_memory_is_excl(m, ram_addr);
+    return excl_v8_bit_in_bounds(m, ram_addr) && cpu_physical_memory_is_excl(m, ram_addr);
 }
 
 const struct variant_ops sut_ops_v8 = {

@@ -104,27 +104,69 @@ static const uint8_t mmio_zeros[SUT_MMIO_SIZE];
 
 const uint8_t *mmio_regs(const sut_machine *m)
 {
-    const uint8_t *regs = __atomic_load_n(&m->mmio, __ATOMIC_ACQUIRE);
-    return regs ? regs : mmio_zeros;
+    const mmio_device *d = __atomic_load_n(&m->mmio, __ATOMIC_ACQUIRE);
+    return d ? d->regs : mmio_zeros;
 }
 
-uint8_t *mmio_regs_writable(sut_machine *m)
+static mmio_device *mmio_device_writable(sut_machine *m)
 {
-    uint8_t *regs = __atomic_load_n(&m->mmio, __ATOMIC_ACQUIRE);
-    if (!regs) {
-        uint8_t *fresh = calloc(1, SUT_MMIO_SIZE), *expected = NULL;
+    mmio_device *d = __atomic_load_n(&m->mmio, __ATOMIC_ACQUIRE);
+    if (!d) {
+        mmio_device *fresh = calloc(1, sizeof(*fresh)), *expected = NULL;
         if (!fresh) {
             return NULL;
         }
         if (__atomic_compare_exchange_n(&m->mmio, &expected, fresh, false,
                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-            regs = fresh;
+            d = fresh;
         } else {
             free(fresh); /* another vCPU's write got there first */
-            regs = expected;
+            d = expected;
         }
     }
-    return regs;
+    return d;
+}
+
+bool mmio_device_write(sut_machine *m, uint64_t off, uint8_t val)
+{
+    mmio_device *d = mmio_device_writable(m);
+    if (!d) {
+        return false;
+    }
+    uint64_t i = __atomic_fetch_add(&d->nlog, 1, __ATOMIC_RELAXED);
+    if (i < SUT_MMIO_LOG_MAX) {
+        d->log[i].off = (uint32_t)off;
+        d->log[i].val = val;
+    }
+    __atomic_store_n(&d->regs[off], val, __ATOMIC_RELAXED);
+    return true;
+}
+
+size_t sut_mmio_log(const sut_machine *m, uint64_t from, sut_mmio_write *out, size_t max,
+                    uint64_t *total)
+{
+    const mmio_device *d = m ? __atomic_load_n(&m->mmio, __ATOMIC_ACQUIRE) : NULL;
+    uint64_t n = d ? __atomic_load_n(&d->nlog, __ATOMIC_RELAXED) : 0;
+    size_t k = 0;
+
+    if (total) {
+        *total = n;
+    }
+    n = n < SUT_MMIO_LOG_MAX ? n : SUT_MMIO_LOG_MAX;
+    for (uint64_t i = from; i < n && k < max && out; i++) {
+        out[k++] = d->log[i];
+    }
+    return k;
+}
+
+uint64_t sut_code_invalidations(const sut_machine *m, uint64_t paddr)
+{
+    const ram_block *b = m ? ram_find(m, paddr, false) : NULL;
+    if (!b) {
+        return 0;
+    }
+    return __atomic_load_n(&b->tb_inval[(paddr - b->offset) >> m->cfg.page_bits],
+                           __ATOMIC_RELAXED);
 }
 
 /* One allocation holds every vCPU's tables: a fuzz target makes a machine
@@ -401,7 +443,6 @@ static int access_begin(sut_machine *m, unsigned cpu, unsigned mmu_idx, uint64_t
         leave(m, *c);
         return rc;
     }
-    (*c)->mmio_nw = 0; /* W19 bookkeeping is per guest access */
     return SUT_OK;
 }
 
@@ -545,21 +586,17 @@ int sut_dma_write(sut_machine *m, uint64_t paddr, unsigned size, uint64_t val)
         const uint64_t a = paddr + i;
         const uint8_t byte = (uint8_t)(val >> (8 * i));
         if (a >= SUT_MMIO_BASE) {
-            uint8_t *regs = mmio_regs_writable(m);
-            if (!regs) {
+            if (!mmio_device_write(m, a - SUT_MMIO_BASE, byte)) {
                 rc = SUT_ENOMEM;
                 break;
             }
-            __atomic_store_n(&regs[a - SUT_MMIO_BASE], byte, __ATOMIC_RELAXED);
             continue;
         }
         const ram_block *b = ram_find(m, a, true);
         if (b->flags & SUT_RAM_ROM) {
             continue;
         }
-        if (!dirty_get(m, a, DIRTY_MEMORY_CODE)) {
-            dirty_set_range(m, a, 1, 1u << DIRTY_MEMORY_CODE);
-        }
+        tb_invalidate_phys_page(m, a);
         ram_host_store(b->host + (a - b->offset), 1, byte);
         dirty_set_range(m, a, 1, (1u << DIRTY_MEMORY_VGA) | (1u << DIRTY_MEMORY_MIGRATION));
     }

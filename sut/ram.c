@@ -256,6 +256,17 @@ bool dirty_get(const sut_machine *m, uint64_t ram_addr, unsigned client)
     return bm_test_bit(bit, map);
 }
 
+void tb_invalidate_phys_page(sut_machine *m, uint64_t ram_addr)
+{
+    const ram_block *b = ram_find(m, ram_addr, false);
+    if (!b || dirty_get(m, ram_addr, DIRTY_MEMORY_CODE)) {
+        return;
+    }
+    dirty_set_range(m, ram_addr, 1, 1u << DIRTY_MEMORY_CODE);
+    __atomic_fetch_add(&b->tb_inval[(ram_addr - b->offset) >> m->cfg.page_bits], 1,
+                       __ATOMIC_RELAXED);
+}
+
 /* cpu_physical_memory_is_clean: some client still wants to see writes. */
 bool ram_is_clean(const sut_machine *m, uint64_t ram_addr)
 {
@@ -322,9 +333,11 @@ int ram_block_add(sut_machine *m, uint64_t size, uint64_t max, unsigned flags,
     }
     ram_block *b = calloc(1, sizeof(*b));
     uint8_t *host = calloc(1, max);
-    if (!b || !host) {
+    uint64_t *tb_inval = calloc(max >> m->cfg.page_bits, sizeof(uint64_t));
+    if (!b || !host || !tb_inval) {
         free(b);
         free(host);
+        free(tb_inval);
         pthread_mutex_unlock(&m->ramlist_mutex);
         return SUT_ENOMEM;
     }
@@ -333,6 +346,7 @@ int ram_block_add(sut_machine *m, uint64_t size, uint64_t max, unsigned flags,
     b->max_length = max;
     b->flags = flags;
     b->host = host;
+    b->tb_inval = tb_inval;
 
     uint64_t new_ram_pages = (offset + max) >> m->cfg.page_bits;
     if (m->ops->block_storage && new_ram_pages > old_ram_pages) {
@@ -345,6 +359,7 @@ int ram_block_add(sut_machine *m, uint64_t size, uint64_t max, unsigned flags,
     pthread_mutex_unlock(&m->ramlist_mutex);
     if (rc) {
         free(host);
+        free(tb_inval);
         free(b);
         return rc;
     }
@@ -416,6 +431,7 @@ int ram_block_remove(sut_machine *m, uint64_t offset)
     int rc = publish_list(m, ram_list_get(m), NULL, b);
     if (rc == SUT_OK) {
         retire(m, b->host);
+        retire(m, b->tb_inval);
         retire(m, b);
     }
     pthread_mutex_unlock(&m->ramlist_mutex);
@@ -434,6 +450,7 @@ void ram_free_all(sut_machine *m)
     const ram_list *l = m->ram;
     for (unsigned i = 0; l && i < l->n; i++) {
         free(l->b[i]->host);
+        free(l->b[i]->tb_inval);
         free(l->b[i]);
     }
     free((void *)l);

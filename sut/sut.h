@@ -92,8 +92,12 @@ typedef struct sut_config {
 
 typedef struct sut_machine sut_machine;
 
-/* Counters for liveness figures and for events that would be memory errors in
- * QEMU (the reconstruction records them instead of corrupting the host). */
+/* Counters for liveness figures, and for the two events that would be
+ * out-of-bounds host accesses in QEMU: the reconstruction counts them (on
+ * every path of every variant) instead of corrupting the host. Everything
+ * else a design gets wrong is done for real and shows in what a harness can
+ * read back: memory up to max_length (sut_peek), the code invalidations
+ * (sut_code_invalidations) and the device's write log (sut_mmio_log). */
 typedef struct sut_stats {
     uint64_t tlb_fills;           /* tlb_set_page calls (W11b) */
     uint64_t flushes_full;        /* whole-TLB flushes performed */
@@ -101,11 +105,12 @@ typedef struct sut_stats {
     uint64_t flushes_dropped;     /* v6-MT requests dropped (pending) */
     uint64_t sc_success, sc_fail;
     uint64_t slow_stores;         /* stores through the exclusive branch */
-    uint64_t excl_bitmap_oob;     /* W16: cell index beyond the bitmap */
-    uint64_t host_oob_write;      /* W13: write beyond the RAMBlock end */
-    uint64_t rom_written;         /* W15: a store landed in ROM backing RAM */
-    uint64_t code_not_invalidated;/* W15: store to a code page skipped TB inval */
-    uint64_t mmio_double_write;   /* W19: one guest store wrote a device byte twice */
+    uint64_t excl_bitmap_oob;     /* W16: exclusive bitmap index beyond its
+                                     storage (v6 cells, v8 bits): not done */
+    uint64_t host_oob_write;      /* W13, W19: a write beyond a RAMBlock's host
+                                     memory (its max_length) or past the
+                                     device's registers: clamped there. Writes
+                                     into [used_length, max_length) are done */
 } sut_stats;
 
 /* Configuration. */
@@ -169,6 +174,25 @@ int sut_dma_write(sut_machine *m, uint64_t paddr, unsigned size, uint64_t val);
  * guest-physical, up to its max_length (bytes cut off by a shrinking resize
  * are kept and reappear when it grows again), and the MMIO registers. */
 int sut_peek(const sut_machine *m, uint64_t paddr, void *buf, size_t len);
+
+/* Translated code (tlb_protect_code, tb_invalidate_phys_page): how many times
+ * the translations made from the guest-physical page of paddr were
+ * invalidated - a write that reached a page whose CODE client was clean. 0
+ * for a page nothing invalidated, or that is no RAM block's. */
+uint64_t sut_code_invalidations(const sut_machine *m, uint64_t paddr);
+
+/* The MMIO device's write log: every byte write it received (guest stores,
+ * SCs, DMA), in order, from the machine's creation on. */
+typedef struct sut_mmio_write {
+    uint32_t off;          /* offset in the register file */
+    uint8_t val;
+} sut_mmio_write;
+#define SUT_MMIO_LOG_MAX 4096  /* entries kept; later writes are only counted */
+/* Copies entries from, from+1, ... into out (at most max of them, and none
+ * past SUT_MMIO_LOG_MAX) and returns how many; *total (if not NULL) is the
+ * number of byte writes the device has received. */
+size_t sut_mmio_log(const sut_machine *m, uint64_t from, sut_mmio_write *out,
+                    size_t max, uint64_t *total);
 
 /* Introspection for tests (not used by the oracle's verdicts). */
 bool sut_page_is_exclusive(const sut_machine *m, uint64_t paddr);
