@@ -151,6 +151,30 @@ static void t_v8_blocks_stable(void)
     sut_free(m);
 }
 
+/* An out-of-bounds index into the exclusive bitmap is counted on every path:
+ * v6's cell accessors and v8's test_bit alike; introspection counts nothing. */
+static void t_excl_bitmap_oob_counted(void)
+{
+    for (int v = SUT_V6; v <= SUT_V8; v++) {
+        sut_config c = tc_config((enum sut_variant)v);
+        c.dirty_block_bits = 6;
+        sut_machine *m = tc_machine_cfg(&c, 16 * KB);
+        const uint64_t past = 1 << 20; /* page 1024: beyond 16 pages of storage */
+        sut_stats s;
+        CHECK(!sut_page_is_exclusive(m, past), "%s: past the storage", sut_variant_name(v));
+        sut_get_stats(m, &s);
+        CHECK_EQ(s.excl_bitmap_oob, 0);
+        if (v == SUT_V6) {
+            CHECK(cpu_physical_memory_not_excl(m, past, 0), "v6: OOB cell reads dirty");
+        } else {
+            CHECK(!cpu_physical_memory_is_excl(m, past), "v8: OOB bit reads not exclusive");
+        }
+        sut_get_stats(m, &s);
+        CHECK_EQ(s.excl_bitmap_oob, 1);
+        sut_free(m);
+    }
+}
+
 /* Resize re-sets the exclusive state of the whole used range (spec 3.2):
  * a live reservation's page loses exclusivity on v6/v8, not on fixed. */
 static void t_resize_wipes_exclusivity(void)
@@ -228,5 +252,6 @@ int main(void)
     RUN(t_v8_blocks_stable);
     RUN(t_resize_wipes_exclusivity);
     RUN(t_map_changes_flush_every_tlb);
+    RUN(t_excl_bitmap_oob_counted);
     return check_done();
 }
