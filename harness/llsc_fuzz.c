@@ -197,6 +197,14 @@ static void api(struct run *r, int rc, bool want_ok)
     }
 }
 
+/* The system rounds block sizes up to whole pages (QEMU's TARGET_PAGE_ALIGN). */
+static uint64_t page_up(const struct run *r, uint64_t x)
+{
+    const uint64_t page = UINT64_C(1) << r->p->cfg.page_bits;
+
+    return (x + page - 1) & ~(page - 1);
+}
+
 static void ram_result(struct run *r, const struct llsc_op *op, int rc,
                        uint64_t off)
 {
@@ -321,7 +329,8 @@ static void run_op(struct run *r, const struct llsc_op *op)
             fprintf(stderr, "    -> %s at 0x%" PRIx64 "\n", errname(rc), off);
         }
         ram_result(r, op, rc, off);
-        if (rc == SUT_OK && orc_ram_add(r->o, off, op->val, op->max,
+        if (rc == SUT_OK && orc_ram_add(r->o, off, page_up(r, op->val),
+                                        page_up(r, op->max),
                                         op->flags & LLSC_RAM_ROM) != 0) {
             violation(r, "ram-api", "block at 0x%" PRIx64 " overlaps another block",
                       off);
@@ -336,7 +345,7 @@ static void run_op(struct run *r, const struct llsc_op *op)
             fprintf(stderr, "    -> %s\n", errname(rc));
         }
         ram_result(r, op, rc, 0);
-        if (rc == SUT_OK && orc_ram_resize(r->o, op->addr, op->val) != 0) {
+        if (rc == SUT_OK && orc_ram_resize(r->o, op->addr, page_up(r, op->val)) != 0) {
             violation(r, "ram-api", "resize of an unknown block");
         }
         orc_note(r->o, "resize");

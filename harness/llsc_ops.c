@@ -133,10 +133,12 @@ static bool cfg_byte_equal(const struct llsc_cfg *a, const struct llsc_cfg *b,
 struct layout {
     unsigned n;
     uint64_t page, limit;
+    uint64_t added;           /* blocks added so far */
     struct {
         uint64_t off, used, max;
         unsigned flags;
-    } b[LLSC_MAX_BLOCKS];
+        uint64_t seq;         /* when it was added */
+    } b[LLSC_MAX_BLOCKS];     /* in offset order: the selectors index it */
 };
 
 static uint64_t last_ram_offset(const struct layout *L)
@@ -151,32 +153,57 @@ static uint64_t last_ram_offset(const struct layout *L)
     return last;
 }
 
-/* find_ram_offset: among the ends of blocks, the smallest gap to the next
- * block start (or to ram_limit) that fits, first such end in offset order on
- * a tie; 0 when there are no blocks. UINT64_MAX: none fits. */
+/* QEMU's block list order: by decreasing max_length, a block added later
+ * after those of the same size. */
+static bool list_before(const struct layout *L, unsigned i, unsigned j)
+{
+    return L->b[i].max != L->b[j].max ? L->b[i].max > L->b[j].max
+                                      : L->b[i].seq < L->b[j].seq;
+}
+
+/* find_ram_offset, by QEMU's rules: 0 when there are no blocks; else after
+ * the end of each block, in list order, the gap up to the next block start,
+ * or up to RAM_ADDR_MAX after the last block (so that one is taken only when
+ * no gap between blocks fits); the smallest gap that fits, the first in list
+ * order on a tie. The block must end within ram_limit. UINT64_MAX: refused. */
 static uint64_t find_ram_offset(const struct layout *L, uint64_t size)
 {
     uint64_t best = UINT64_MAX, mingap = UINT64_MAX;
+    unsigned order[LLSC_MAX_BLOCKS];
 
     if (L->n == 0) {
         best = 0;
     }
     for (unsigned i = 0; i < L->n; i++) {
-        uint64_t end = L->b[i].off + L->b[i].max, next = L->limit;
+        unsigned k = i;
+        for (; k > 0 && list_before(L, i, order[k - 1]); k--) {
+            order[k] = order[k - 1];
+        }
+        order[k] = i;
+    }
+    for (unsigned o = 0; o < L->n; o++) {
+        unsigned i = order[o];
+        uint64_t end = L->b[i].off + L->b[i].max, next = UINT64_MAX;
         for (unsigned j = 0; j < L->n; j++) {
             if (L->b[j].off >= end && L->b[j].off < next) {
                 next = L->b[j].off;
             }
         }
-        if (next >= end && next - end >= size && next - end < mingap) {
+        if (next - end >= size && next - end < mingap) {
             best = end;
             mingap = next - end;
         }
     }
-    if (best == UINT64_MAX || best + size > L->limit) {
+    if (best == UINT64_MAX || best > L->limit || size > L->limit - best) {
         return UINT64_MAX;
     }
     return best;
+}
+
+/* TARGET_PAGE_ALIGN, as QEMU rounds block sizes. */
+static uint64_t page_up(const struct layout *L, uint64_t x)
+{
+    return x > UINT64_MAX - (L->page - 1) ? 0 : (x + L->page - 1) & ~(L->page - 1);
 }
 
 static int layout_add(struct layout *L, uint64_t used, uint64_t max,
@@ -186,8 +213,9 @@ static int layout_add(struct layout *L, uint64_t used, uint64_t max,
     unsigned i;
 
     *off = 0;
-    if (used == 0 || used > max || used % L->page || max % L->page ||
-        (!(flags & LLSC_RAM_RESIZEABLE) && used != max)) {
+    used = page_up(L, used);
+    max = page_up(L, max);
+    if (used == 0 || used > max || (!(flags & LLSC_RAM_RESIZEABLE) && used != max)) {
         return SUT_EINVAL;
     }
     if (L->n == LLSC_MAX_BLOCKS) {
@@ -204,6 +232,7 @@ static int layout_add(struct layout *L, uint64_t used, uint64_t max,
     L->b[i].used = used;
     L->b[i].max = max;
     L->b[i].flags = flags;
+    L->b[i].seq = L->added++;
     L->n++;
     *off = o;
     return 0;
@@ -226,7 +255,8 @@ static int layout_resize(struct layout *L, uint64_t off, uint64_t used)
     if (i < 0) {
         return SUT_ENOENT;
     }
-    if (used == 0 || used % L->page) {
+    used = page_up(L, used);
+    if (used == 0) {
         return SUT_EINVAL;
     }
     if (used == L->b[i].used) {

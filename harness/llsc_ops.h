@@ -38,16 +38,20 @@
  *   ram_add z f   f & 1 clear: resizeable; (f & 14) == 14: ROM;
  *                 used pages 1 + (z & 7); max = used + {0,0,1,4}[(z>>3)&3]
  *                 pages if resizeable, else max = used; (z >> 5) == 7 adds
- *                 half a page to used (an invalid size, must be refused)
+ *                 half a page to used (rounded up to a whole page, as QEMU
+ *                 does: refused if that passes max)
  *   resize b p    block b % nblocks to 1 + p % (max pages + 1) pages
  *   remove b      block b % nblocks (both skipped when there is no block)
  *   map j A       alias page j % 8 maps the physical page of address A
  *
  * Op 0 is implicit: the default RAM block from the header, so that short
- * inputs do something. The decoder keeps a layout model (find_ram_offset
- * of spec 2.1: the smallest gap after a block end that fits, 0 for the first
- * block) to turn selectors into absolute addresses; the fuzz driver checks
- * that the system places blocks where this model says.
+ * inputs do something. The decoder keeps a layout model (QEMU's
+ * find_ram_offset, spec 2.1: sizes rounded up to pages; 0 for the first
+ * block; else the smallest gap after a block end that fits, where the gap
+ * after the last block runs to RAM_ADDR_MAX, the first block in QEMU's list
+ * order - by decreasing max_length - winning a tie; the block must end within
+ * the RAM limit) to turn selectors into absolute addresses; the fuzz driver
+ * checks that the system places blocks where this model says.
  */
 #ifndef HARNESS_LLSC_OPS_H
 #define HARNESS_LLSC_OPS_H

@@ -37,8 +37,10 @@ typedef struct ram_block {
     uint64_t *tb_inval;    /* per page of max_length: translations invalidated */
 } ram_block;
 
-/* RCU-published list of blocks (base QEMU: the block list is RCU). Retired
- * lists and blocks are freed at machine teardown: a conservative grace period. */
+/* RCU-published list of blocks (base QEMU: the block list is RCU), in QEMU's
+ * order: by decreasing max_length, a new block after those of equal size.
+ * Retired lists and blocks are freed at machine teardown: a conservative
+ * grace period. */
 typedef struct ram_list {
     unsigned n;
     ram_block *b[SUT_MAX_BLOCKS];

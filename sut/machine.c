@@ -356,7 +356,15 @@ int sut_ram_block_info(const sut_machine *m, unsigned i, uint64_t *offset, uint6
     if (!l || i >= l->n) {
         return SUT_ENOENT;
     }
-    const ram_block *b = l->b[i];
+    /* The list is in QEMU's order (by max_length): the i-th by offset. */
+    const ram_block *b = NULL;
+    for (unsigned k = 0; k < l->n && !b; k++) {
+        unsigned below = 0;
+        for (unsigned j = 0; j < l->n; j++) {
+            below += l->b[j]->offset < l->b[k]->offset;
+        }
+        b = below == i ? l->b[k] : NULL;
+    }
     if (offset) *offset = b->offset;
     if (used) *used = __atomic_load_n(&b->used_length, __ATOMIC_ACQUIRE);
     if (max) *max = b->max_length;

@@ -58,7 +58,11 @@ uint64_t ram_last_offset(const sut_machine *m)
     return last;
 }
 
-/* The smallest gap between blocks that fits (0 for the first block). */
+/* find_ram_offset (spec 2.1): 0 for the first block; otherwise, for the end
+ * of each block in list order, the gap up to the next block start - or up to
+ * RAM_ADDR_MAX after the last block, so that tail gap never wins over an
+ * interior gap that fits - and the smallest gap that fits wins, the first in
+ * list order on a tie. ram_limit only caps where the block may end. */
 static int find_ram_offset(const sut_machine *m, uint64_t size, uint64_t *out)
 {
     const ram_list *l = ram_list_get(m);
@@ -69,22 +73,32 @@ static int find_ram_offset(const sut_machine *m, uint64_t size, uint64_t *out)
     }
     for (unsigned i = 0; l && i < l->n; i++) {
         uint64_t end = l->b[i]->offset + l->b[i]->max_length;
-        uint64_t next = m->cfg.ram_limit;
+        uint64_t next = UINT64_MAX; /* RAM_ADDR_MAX */
         for (unsigned j = 0; j < l->n; j++) {
             if (l->b[j]->offset >= end && l->b[j]->offset < next) {
                 next = l->b[j]->offset;
             }
         }
-        if (next >= end && next - end >= size && next - end < mingap) {
+        if (next - end >= size && next - end < mingap) {
             best = end;
             mingap = next - end;
         }
     }
-    if (best == UINT64_MAX || best + size > m->cfg.ram_limit) {
+    if (best == UINT64_MAX || best > m->cfg.ram_limit || size > m->cfg.ram_limit - best) {
         return SUT_ENOSPC;
     }
     *out = best;
     return SUT_OK;
+}
+
+/* TARGET_PAGE_ALIGN: sizes are rounded up to whole pages, as QEMU does. */
+static bool page_align(const sut_machine *m, uint64_t *size)
+{
+    if (*size > UINT64_MAX - (m->page_size - 1)) {
+        return false;
+    }
+    *size = (*size + m->page_size - 1) & m->page_mask;
+    return true;
 }
 
 /* ---- dirty storage ---------------------------------------------------- */
@@ -290,9 +304,9 @@ static int publish_list(sut_machine *m, const ram_list *from, ram_block *add,
         }
     }
     if (add) {
-        /* Keep offset order, so that enumeration is stable. */
+        /* QEMU's order: before the first block with a smaller max_length. */
         unsigned i = l->n;
-        while (i > 0 && l->b[i - 1]->offset > add->offset) {
+        while (i > 0 && l->b[i - 1]->max_length < add->max_length) {
             l->b[i] = l->b[i - 1];
             i--;
         }
@@ -312,7 +326,7 @@ int ram_block_add(sut_machine *m, uint64_t size, uint64_t max, unsigned flags,
     uint64_t offset;
     int rc;
 
-    if (size == 0 || size > max || (size | max) & ~m->page_mask ||
+    if (!page_align(m, &size) || !page_align(m, &max) || size == 0 || size > max ||
         (flags & ~(SUT_RAM_RESIZEABLE | SUT_RAM_ROM)) ||
         (!(flags & SUT_RAM_RESIZEABLE) && size != max)) {
         return SUT_EINVAL;
@@ -398,7 +412,7 @@ int ram_resize(sut_machine *m, uint64_t offset, uint64_t new_size)
     if (!b) {
         return SUT_ENOENT;
     }
-    if (new_size & ~m->page_mask || new_size == 0) {
+    if (!page_align(m, &new_size) || new_size == 0) {
         return SUT_EINVAL;
     }
     uint64_t old = b->used_length;

@@ -126,8 +126,14 @@ void sut_free(sut_machine *m);
 const sut_config *sut_get_config(const sut_machine *m);
 void sut_get_stats(const sut_machine *m, sut_stats *out);
 
-/* RAM blocks (spec 3.1, 3.2). Sizes must be page multiples, 0 < size <= max.
- * The block's host memory is max_size bytes, zero-filled. */
+/* RAM blocks (spec 3.1, 3.2). Sizes are rounded up to whole pages, as QEMU's
+ * TARGET_PAGE_ALIGN does; then 0 < size <= max, and size == max unless
+ * SUT_RAM_RESIZEABLE. The block's host memory is max_size bytes, zero-filled.
+ * It is placed by QEMU's find_ram_offset: after the end of a block, in the
+ * smallest gap up to the next block that fits, where the gap after the last
+ * block ends at RAM_ADDR_MAX (so it is taken only when no gap between blocks
+ * fits, and then only if the block ends within ram_limit); a tie goes to the
+ * first block in QEMU's list order, by decreasing max_length. */
 #define SUT_RAM_RESIZEABLE 1u
 #define SUT_RAM_ROM 2u
 int sut_ram_block_add(sut_machine *m, uint64_t size, uint64_t max_size,
@@ -135,7 +141,7 @@ int sut_ram_block_add(sut_machine *m, uint64_t size, uint64_t max_size,
 int sut_ram_resize(sut_machine *m, uint64_t offset, uint64_t new_size);
 int sut_ram_block_remove(sut_machine *m, uint64_t offset);
 uint64_t sut_last_ram_offset(const sut_machine *m);
-/* Enumerate blocks in offset order; returns SUT_ENOENT past the end. */
+/* Enumerate blocks in offset order (not the list's); SUT_ENOENT past the end. */
 int sut_ram_block_info(const sut_machine *m, unsigned i, uint64_t *offset,
                        uint64_t *used, uint64_t *max, unsigned *flags);
 

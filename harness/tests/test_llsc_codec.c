@@ -237,6 +237,94 @@ static void t_layout(void)
            pa.ops[9].expect);
 }
 
+/* The layout model against layouts worked out by hand from QEMU's rules
+ * (find_ram_offset: a new block goes after some block's end, into the
+ * smallest gap up to the next block; the gap after the last block runs to
+ * RAM_ADDR_MAX; ties go to the first block of the list, which is sorted by
+ * decreasing max_length, equal ones in the order they were added; sizes
+ * round up to whole pages). 1 KiB pages, a RAM limit of 32 pages. */
+static void t_layout_qemu(void)
+{
+    static const struct {
+        const char *name, *text;
+        unsigned op;        /* the op whose placement is checked */
+        uint64_t offset;    /* where QEMU puts it, or */
+        int expect;         /* the refusal */
+    } cases[] = {
+        {"the gap after the last block never wins over one between blocks",
+         "config ram0_pages=4 ram0_max_pages=4\n"
+         "ram_add size=0x2000 max=0x2000 flags=0\n"     /* [4,12) */
+         "ram_add size=0x2000 max=0x2000 flags=0\n"     /* [12,20) */
+         "ram_add size=0x2000 max=0x2000 flags=0\n"     /* [20,28) */
+         "remove block=0x1000\nremove block=0x3000\n"  /* gap [4,20) */
+         "ram_add size=0x800 max=0x800 flags=0\n",      /* 4, not 28 */
+         6, 0x1000, 0},
+        {"a block that fits no gap between blocks goes last, within the limit",
+         "config ram0_pages=4 ram0_max_pages=4\n"
+         "ram_add size=0x2000 max=0x2000 flags=0\n"
+         "ram_add size=0x2000 max=0x2000 flags=0\n"
+         "ram_add size=0x2000 max=0x2000 flags=0\n"
+         "remove block=0x1000\nremove block=0x3000\n"
+         "ram_add size=0x2000 max=0x2000 flags=0\n"     /* [4,12) */
+         "ram_add size=0x2000 max=0x2000 flags=0\n"     /* [12,20) */
+         "ram_add size=0x1000 max=0x1000 flags=0\n"     /* [28,32) */
+         "ram_add size=0x400 max=0x400 flags=0\n",      /* past the limit */
+         9, 0, -4 /* SUT_ENOSPC */},
+        {"a tie goes to the block with the larger max_length",
+         "config ram0_pages=1 ram0_max_pages=1\n"       /* A [0,1) */
+         "ram_add size=0x400 max=0x400 flags=0\n"       /* B [1,2) */
+         "ram_add size=0x1000 max=0x1000 flags=0\n"     /* C [2,6) */
+         "ram_add size=0x400 max=0x400 flags=0\n"       /* D [6,7) */
+         "ram_add size=0x800 max=0x800 flags=0\n"       /* E [7,9) */
+         "remove block=0x400\nremove block=0x1800\n"
+         "ram_add size=0x400 max=0x400 flags=0\n",      /* after C: 6, not 1 */
+         7, 0x1800, 0},
+        {"a tie between equal max_lengths goes to the block added first",
+         "config ram0_pages=2 ram0_max_pages=2\n"       /* A [0,2) */
+         "ram_add size=0x1000 max=0x1000 flags=0\n"     /* G [2,6) */
+         "ram_add size=0x800 max=0x800 flags=0\n"       /* B [6,8) */
+         "ram_add size=0x800 max=0x800 flags=0\n"       /* F [8,10) */
+         "ram_add size=0x2000 max=0x2000 flags=0\n"     /* C [10,18) */
+         "remove block=0x800\n"
+         "ram_add size=0x800 max=0x800 flags=0\n"       /* Q [2,4) */
+         "remove block=0x2000\n"                        /* gaps [4,6), [8,10) */
+         "ram_add size=0x800 max=0x800 flags=0\n",      /* after B: 8, not 4 */
+         8, 0x2000, 0},
+        {"sizes round up to whole pages",
+         "config ram0_pages=1 ram0_max_pages=1\n"
+         "ram_add size=0x600 max=0x800 flags=resizeable\n" /* [1,3) */
+         "ram_add size=0x400 max=0x400 flags=0\n",      /* 3 */
+         2, 0xc00, 0},
+        {"a size that rounds up past max is refused",
+         "config ram0_pages=1 ram0_max_pages=1\n"
+         "ram_add size=0x600 max=0x400 flags=resizeable\n",
+         1, 0, -1 /* SUT_EINVAL */},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint8_t *out = NULL;
+        size_t len = 0;
+        char err[200] = "", name[128];
+        bool ok = compile(cases[i].text, &out, &len, err, sizeof(err));
+        unsigned k = cases[i].op;
+
+        snprintf(name, sizeof(name), "layout as QEMU: %s", cases[i].name);
+        if (!ok) {
+            report(name, false, "does not compile: %s", err);
+            continue;
+        }
+        llsc_decode(out, len, &pa);
+        free(out);
+        ok = pa.nops > k && pa.ops[k].kind == LOP_RAM_ADD &&
+             pa.ops[k].expect == cases[i].expect &&
+             (cases[i].expect != 0 || pa.ops[k].offset == cases[i].offset);
+        report(name, ok, "op %u: expect %d offset %#llx, wanted %d %#llx", k,
+               pa.nops > k ? pa.ops[k].expect : 99,
+               pa.nops > k ? (unsigned long long)pa.ops[k].offset : 0ULL,
+               cases[i].expect, (unsigned long long)cases[i].offset);
+    }
+}
+
 static void t_errors(void)
 {
     static const struct {
@@ -292,6 +380,7 @@ int main(void)
     t_roundtrip();
     t_text();
     t_layout();
+    t_layout_qemu();
     t_errors();
     t_bytes();
     return failures ? 1 : 0;

@@ -62,7 +62,8 @@ static void t_bad_ram(void)
         sut_machine *m = tc_machine_cfg(&c, 0);
         uint64_t off = 77, a, b;
         CHECK_EQ(sut_ram_block_add(m, 0, 4096, SUT_RAM_RESIZEABLE, &off), SUT_EINVAL);
-        CHECK_EQ(sut_ram_block_add(m, 1000, 1000, 0, &off), SUT_EINVAL);       /* unaligned */
+        CHECK_EQ(sut_ram_block_add(m, 3000, 2048, SUT_RAM_RESIZEABLE, &off),
+                 SUT_EINVAL);                         /* 3 KiB once rounded: above max */
         CHECK_EQ(sut_ram_block_add(m, 4096, 2048, SUT_RAM_RESIZEABLE, &off), SUT_EINVAL);
         CHECK_EQ(sut_ram_block_add(m, 2048, 4096, 0, &off), SUT_EINVAL);       /* not resizeable */
         CHECK_EQ(sut_ram_block_add(m, 4096, 4096, 0x80, &off), SUT_EINVAL);   /* flags */
@@ -71,7 +72,9 @@ static void t_bad_ram(void)
         CHECK_EQ(sut_ram_block_add(m, 4096, 8192, SUT_RAM_RESIZEABLE, &a), SUT_OK);
         CHECK_EQ(sut_ram_block_add(m, 4096, 4096, 0, &b), SUT_OK);
         CHECK_EQ(sut_ram_resize(m, a, 16384), SUT_EINVAL);  /* beyond max_length */
-        CHECK_EQ(sut_ram_resize(m, a, 5000), SUT_EINVAL);   /* unaligned */
+        CHECK_EQ(sut_ram_resize(m, a, 8193), SUT_EINVAL);   /* 9 KiB once rounded */
+        CHECK_EQ(sut_ram_resize(m, a, 3073), SUT_OK);       /* rounded up to 4 KiB: */
+        CHECK_EQ(sut_ram_resize(m, a, 4096), SUT_OK);       /* the same size */
         CHECK_EQ(sut_ram_resize(m, a, 0), SUT_EINVAL);
         CHECK_EQ(sut_ram_resize(m, b, 2048), SUT_EINVAL);   /* not resizeable */
         CHECK_EQ(sut_ram_resize(m, a + 1024, 4096), SUT_ENOENT);

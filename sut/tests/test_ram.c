@@ -44,6 +44,83 @@ static void t_find_ram_offset_gaps(void)
     }
 }
 
+/* Layouts worked out by hand from QEMU's rules (spec 2.1, 3.1): a new block
+ * goes after the end of some block, into the smallest gap up to the next
+ * block start; the gap after the last block runs to RAM_ADDR_MAX, so it is
+ * never smaller than a gap between blocks; ties go to the first block of
+ * the list, which is sorted by decreasing max_length (equal ones in the
+ * order they were added); sizes are rounded up to whole pages. 1 KiB pages,
+ * ram_limit 32 pages. */
+static void t_find_ram_offset_qemu_rules(void)
+{
+    for (int v = 0; v < SUT_NVARIANTS; v++) {
+        sut_config c = tc_config((enum sut_variant)v);
+        c.ram_limit = 32 * KB;
+        const char *vn = sut_variant_name(v);
+
+        /* The issue's example: blocks at pages [0,4) and [20,28). A 2-page
+         * block goes into the gap [4,20), not after 28 (gap 4 up to
+         * ram_limit, but RAM_ADDR_MAX for QEMU). 18 pages fit no gap
+         * between blocks, and after 28 they pass ram_limit. */
+        sut_machine *m = tc_machine_cfg(&c, 0);
+        CHECK_EQ(add(m, 4 * KB, 4 * KB), 0);
+        CHECK_EQ(add(m, 16 * KB, 16 * KB), 4 * KB);
+        CHECK_EQ(add(m, 8 * KB, 8 * KB), 20 * KB);
+        CHECK_EQ(sut_ram_block_remove(m, 4 * KB), SUT_OK);
+        uint64_t off = 77;
+        CHECK_EQ(sut_ram_block_add(m, 18 * KB, 18 * KB, 0, &off), SUT_ENOSPC);
+        CHECK_EQ(add(m, 2 * KB, 2 * KB), 4 * KB);
+        CHECK_EQ(add(m, 14 * KB, 14 * KB), 6 * KB);  /* exactly the gap left */
+        CHECK_EQ(add(m, 2 * KB, 2 * KB), 28 * KB);   /* no gap between blocks left */
+        sut_free(m);
+
+        /* Different max_length: gaps of one page after A (1 page, at 0) and
+         * after C (4 pages, at 2). C comes first in the list, so its gap
+         * wins although A's is at the lower offset. */
+        m = tc_machine_cfg(&c, 0);
+        CHECK_EQ(add(m, 1 * KB, 1 * KB), 0);        /* A */
+        CHECK_EQ(add(m, 1 * KB, 1 * KB), 1 * KB);   /* B */
+        CHECK_EQ(add(m, 4 * KB, 4 * KB), 2 * KB);   /* C */
+        CHECK_EQ(add(m, 1 * KB, 1 * KB), 6 * KB);   /* D */
+        CHECK_EQ(add(m, 2 * KB, 2 * KB), 7 * KB);   /* E */
+        CHECK_EQ(sut_ram_block_remove(m, 1 * KB), SUT_OK);
+        CHECK_EQ(sut_ram_block_remove(m, 6 * KB), SUT_OK);
+        CHECK(add(m, 1 * KB, 1 * KB) == 6 * KB, "%s: the gap after the larger block", vn);
+        CHECK_EQ(add(m, 1 * KB, 1 * KB), 1 * KB);
+        sut_free(m);
+
+        /* Equal max_length: A (2 pages, at 0) and B (2, at 6) were added
+         * before Q (2, placed at 2 once G left [2,6)). With F gone too, the
+         * gaps after Q [4,6) and after B [8,10) are both 2 pages: B, added
+         * first, comes first in the list and wins over Q's lower gap. */
+        m = tc_machine_cfg(&c, 0);
+        CHECK_EQ(add(m, 2 * KB, 2 * KB), 0);        /* A */
+        CHECK_EQ(add(m, 4 * KB, 4 * KB), 2 * KB);   /* G */
+        CHECK_EQ(add(m, 2 * KB, 2 * KB), 6 * KB);   /* B */
+        CHECK_EQ(add(m, 2 * KB, 2 * KB), 8 * KB);   /* F */
+        CHECK_EQ(add(m, 8 * KB, 8 * KB), 10 * KB);  /* C */
+        CHECK_EQ(sut_ram_block_remove(m, 2 * KB), SUT_OK);
+        CHECK_EQ(add(m, 2 * KB, 2 * KB), 2 * KB);   /* Q: the only gap between blocks */
+        CHECK_EQ(sut_ram_block_remove(m, 8 * KB), SUT_OK);
+        CHECK(add(m, 2 * KB, 2 * KB) == 8 * KB, "%s: the tie goes to the earlier block", vn);
+        CHECK_EQ(add(m, 2 * KB, 2 * KB), 4 * KB);
+        sut_free(m);
+
+        /* Sizes round up to whole pages: 1500 bytes take 2 pages, and a
+         * resizeable block of 2500 used, 3000 max has 3 pages of each. */
+        m = tc_machine_cfg(&c, 0);
+        CHECK_EQ(add(m, 1500, 1500), 0);
+        uint64_t a = UINT64_MAX, used = 0, max = 0;
+        CHECK_EQ(sut_ram_block_add(m, 2500, 3000, SUT_RAM_RESIZEABLE, &a), SUT_OK);
+        CHECK_EQ(a, 2 * KB);
+        CHECK_EQ(sut_ram_block_info(m, 1, &off, &used, &max, NULL), SUT_OK);
+        CHECK(off == 2 * KB && used == 3 * KB && max == 3 * KB, "%s: 0x%llx 0x%llx 0x%llx", vn,
+              (unsigned long long)off, (unsigned long long)used, (unsigned long long)max);
+        CHECK_EQ(add(m, 1 * KB, 1 * KB), 5 * KB);
+        sut_free(m);
+    }
+}
+
 static void t_last_ram_offset_uses_max_length(void)
 {
     sut_config c = tc_config(SUT_V6);
@@ -245,6 +322,7 @@ int main(void)
 {
     check_suite = "sut/ram";
     RUN(t_find_ram_offset_gaps);
+    RUN(t_find_ram_offset_qemu_rules);
     RUN(t_last_ram_offset_uses_max_length);
     RUN(t_v6_cells_after_add);
     RUN(t_v6_accessors);
