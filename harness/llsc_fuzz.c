@@ -365,6 +365,23 @@ static void run_op(struct run *r, const struct llsc_op *op)
         check_stats(r);
         write = true;
         break;
+    case LOP_CPU_PLUG: {
+        unsigned idx = 0;
+        char t[160];
+        rc = sut_cpu_plug(r->m, &idx);
+        if (r->trace) {
+            fprintf(stderr, "    -> %s vCPU%u\n", errname(rc), idx);
+        }
+        api(r, rc, true);
+        if (idx != op->cpu) {
+            op_text(r, t, sizeof(t));
+            violation(r, "api-error", "%s brought up vCPU%u, expected vCPU%u", t, idx,
+                      op->cpu);
+        }
+        check_stats(r);
+        orc_note(r->o, "cpu_plug");
+        break;
+    }
     case LOP_MAP:
         /* sut_map_page completes a broadcast invalidation of the page. */
         api(r, sut_map_page(r->m, op->addr, op->val), true);
@@ -397,12 +414,15 @@ static void boot_vcpus(struct run *r)
     check_stats(r);
 }
 
-static void machine_config(const struct llsc_cfg *k, enum sut_variant v,
+static void machine_config(const struct llsc_prog *p, enum sut_variant v,
                            sut_config *c)
 {
+    const struct llsc_cfg *k = &p->cfg;
+
     sut_config_default(c, v);
     c->smp_cpus = k->cpus;
     c->max_cpus = k->max_cpus;
+    c->plug_cpus = p->nplugs;
     c->page_bits = k->page_bits;
     c->tlb_bits = k->tlb_bits;
     c->vtlb_size = k->vtlb;
@@ -411,9 +431,10 @@ static void machine_config(const struct llsc_cfg *k, enum sut_variant v,
     c->history_len = k->history;
     c->mttcg = k->mttcg;
     c->big_endian_host = k->be_host;
-    c->ram_limit = (uint64_t)LLSC_RAM_LIMIT_PAGES << k->page_bits;
-    /* Small dirty blocks: cheap to allocate per input, and growth happens. */
-    c->dirty_block_bits = 6;
+    c->ram_limit = (uint64_t)k->ram_pages << k->page_bits;
+    /* Small dirty blocks: cheap to allocate per input, and the block array
+     * grows (down to 4 pages a block: growth, copy, publish, retire). */
+    c->dirty_block_bits = k->block_bits;
 }
 
 /* Run the program once; false if the fast run found a violation. */
@@ -427,7 +448,7 @@ static bool run_prog(struct run *r, enum sut_variant v)
 
     r->op = 0;
     r->mmio_seen = 0;
-    machine_config(&prog->cfg, v, &c);
+    machine_config(prog, v, &c);
     r->m = sut_new(&c, &err);
     if (!r->m) {
         llsc_cfg_format(&prog->cfg, line, sizeof(line));
@@ -435,7 +456,7 @@ static bool run_prog(struct run *r, enum sut_variant v)
                      sut_strerror(err));
     }
     memset(&op, 0, sizeof(op));
-    op.ncpus = c.max_cpus;
+    op.ncpus = c.max_cpus + c.plug_cpus;
     op.page_bits = c.page_bits;
     op.vaddr_limit = SUT_VADDR_LIMIT;
     op.mmio_base = SUT_MMIO_BASE;
@@ -467,7 +488,9 @@ static bool run_prog(struct run *r, enum sut_variant v)
             boot_vcpus(r);
         }
     }
-    check_memory(r, r->precise ? ORC_CHECK_ALL : ORC_CHECK_TOUCHED);
+    /* All RAM (at most LLSC_MAX_RAM bytes), not only the lines near the
+     * accesses: a write far from any access shows too. */
+    check_memory(r, r->precise ? ORC_CHECK_ALL : ORC_CHECK_RAM);
     if (r->trace) {
         struct orc_liveness l;
         orc_get_liveness(r->o, &l);

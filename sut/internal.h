@@ -151,8 +151,16 @@ struct sut_machine {
     bool exclusive_active;
 
     sut_stats stats;                 /* counters updated atomically */
+    unsigned ncpus;                  /* vCPUs that exist (cpu_plug adds) */
+    unsigned ncpus_alloc;            /* max_cpus + plug_cpus */
     sut_cpu cpus[];
 };
+
+/* CPU_FOREACH: the vCPUs that exist now. */
+static inline unsigned cpus_present(const sut_machine *m)
+{
+    return __atomic_load_n(&m->ncpus, __ATOMIC_ACQUIRE);
+}
 
 #define STAT_INC(m, field) __atomic_fetch_add(&(m)->stats.field, 1, __ATOMIC_RELAXED)
 

@@ -29,7 +29,7 @@
 
 static bool fixed_may_release(sut_machine *m, uint64_t page)
 {
-    for (unsigned i = 0; i < m->cfg.max_cpus; i++) {
+    for (unsigned i = 0; i < cpus_present(m); i++) {
         if (range_live_overlaps(&m->cpus[i], page, m->page_size)) {
             return false;
         }

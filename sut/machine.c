@@ -73,7 +73,7 @@ void start_exclusive(sut_machine *m, sut_cpu *self)
     m->exclusive_active = true;
     for (;;) {
         bool any = false;
-        for (unsigned i = 0; i < m->cfg.max_cpus; i++) {
+        for (unsigned i = 0; i < cpus_present(m); i++) {
             any |= &m->cpus[i] != self && m->cpus[i].running;
         }
         if (!any) {
@@ -214,7 +214,8 @@ sut_machine *sut_new(const sut_config *cfg, int *err)
         return NULL;
     }
     const unsigned max_cpus = cfg->max_cpus ? cfg->max_cpus : cfg->smp_cpus;
-    sut_machine *m = calloc(1, sizeof(*m) + max_cpus * sizeof(sut_cpu));
+    const unsigned ncpus = max_cpus + cfg->plug_cpus; /* every vCPU that can exist */
+    sut_machine *m = calloc(1, sizeof(*m) + ncpus * sizeof(sut_cpu));
     if (!m) {
         *err = SUT_ENOMEM;
         return NULL;
@@ -238,19 +239,21 @@ sut_machine *sut_new(const sut_config *cfg, int *err)
     for (unsigned i = 0; m->excl_history && i < cfg->history_len; i++) {
         m->excl_history[i] = EXCLUSIVE_RESET_ADDR;
     }
-    m->cpu_tables = malloc(max_cpus * cpu_tables_bytes(m));
+    m->cpu_tables = malloc(ncpus * cpu_tables_bytes(m));
     if (rc == SUT_OK && !m->cpu_tables) {
         rc = SUT_ENOMEM;
     }
     if (rc) {
-        m->cfg.max_cpus = 0; /* no vCPU was set up: sut_free tears down none */
+        m->ncpus_alloc = 0; /* no vCPU was set up: sut_free tears down none */
         sut_free(m);
         *err = rc;
         return NULL;
     }
-    for (unsigned i = 0; i < max_cpus; i++) {
+    for (unsigned i = 0; i < ncpus; i++) {
         cpu_init(m, &m->cpus[i], i);
     }
+    m->ncpus_alloc = ncpus;
+    m->ncpus = max_cpus;
     m->stats = (sut_stats){0}; /* the initial flushes are not the guest's */
     *err = SUT_OK;
     return m;
@@ -261,7 +264,7 @@ void sut_free(sut_machine *m)
     if (!m) {
         return;
     }
-    for (unsigned i = 0; i < m->cfg.max_cpus; i++) {
+    for (unsigned i = 0; i < m->ncpus_alloc; i++) {
         cpu_free(&m->cpus[i]);
     }
     ram_free_all(m);
@@ -289,6 +292,37 @@ void sut_get_stats(const sut_machine *m, sut_stats *out)
     for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++) {
         dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
     }
+}
+
+/* ---- vCPU hot-plug ---------------------------------------------------------- */
+
+unsigned sut_cpus_present(const sut_machine *m)
+{
+    return m ? cpus_present(m) : 0;
+}
+
+/* A vCPU is realized at run time: the next cpu_index, an empty TLB, no
+ * reservation; the exclusive bitmap is not touched (QEMU's hot-plug leaves
+ * it alone, so the new vCPU's cluster bit is whatever the pages hold). */
+int sut_cpu_plug(sut_machine *m, unsigned *index)
+{
+    if (!m) {
+        return SUT_EINVAL;
+    }
+    enter(m, NULL);
+    start_exclusive(m, NULL);
+    int rc = SUT_ENOSPC;
+    const unsigned n = cpus_present(m);
+    if (n < m->ncpus_alloc) {
+        __atomic_store_n(&m->ncpus, n + 1, __ATOMIC_RELEASE);
+        if (index) {
+            *index = n;
+        }
+        rc = SUT_OK;
+    }
+    end_exclusive(m, NULL);
+    leave(m, NULL);
+    return rc;
 }
 
 /* ---- RAM ----------------------------------------------------------------- */
@@ -398,7 +432,7 @@ int sut_map_page(sut_machine *m, uint64_t vaddr, uint64_t paddr)
         rc = SUT_ENOSPC;
     }
     /* A broadcast TLB invalidate of the page, completed. */
-    for (unsigned c = 0; rc == SUT_OK && c < m->cfg.max_cpus; c++) {
+    for (unsigned c = 0; rc == SUT_OK && c < cpus_present(m); c++) {
         tlb_flush_page_now(m, &m->cpus[c], vaddr);
     }
     leave(m, NULL);
@@ -409,7 +443,7 @@ int sut_map_page(sut_machine *m, uint64_t vaddr, uint64_t paddr)
 
 static bool valid_access(const sut_machine *m, unsigned cpu, unsigned mmu, unsigned size)
 {
-    return m && cpu < m->cfg.max_cpus && mmu < m->cfg.mmu_modes &&
+    return m && cpu < cpus_present(m) && mmu < m->cfg.mmu_modes &&
            (size == 1 || size == 2 || size == 4 || size == 8);
 }
 
@@ -509,7 +543,7 @@ int sut_sc(sut_machine *m, unsigned cpu, unsigned mmu_idx, uint64_t vaddr, unsig
 
 int sut_clrex(sut_machine *m, unsigned cpu)
 {
-    if (!m || cpu >= m->cfg.max_cpus) {
+    if (!m || cpu >= cpus_present(m)) {
         return SUT_EINVAL;
     }
     sut_cpu *c = &m->cpus[cpu];
@@ -521,7 +555,7 @@ int sut_clrex(sut_machine *m, unsigned cpu)
 
 int sut_run_work(sut_machine *m, unsigned cpu)
 {
-    if (!m || cpu >= m->cfg.max_cpus) {
+    if (!m || cpu >= cpus_present(m)) {
         return SUT_EINVAL;
     }
     sut_cpu *c = &m->cpus[cpu];
@@ -533,7 +567,7 @@ int sut_run_work(sut_machine *m, unsigned cpu)
 
 int sut_tlb_flush(sut_machine *m, unsigned cpu)
 {
-    if (!m || cpu >= m->cfg.max_cpus) {
+    if (!m || cpu >= cpus_present(m)) {
         return SUT_EINVAL;
     }
     sut_cpu *c = &m->cpus[cpu];
@@ -545,7 +579,7 @@ int sut_tlb_flush(sut_machine *m, unsigned cpu)
 
 int sut_tlb_flush_page(sut_machine *m, unsigned cpu, uint64_t vaddr)
 {
-    if (!m || cpu >= m->cfg.max_cpus) {
+    if (!m || cpu >= cpus_present(m)) {
         return SUT_EINVAL;
     }
     sut_cpu *c = &m->cpus[cpu];
@@ -655,7 +689,7 @@ bool sut_page_is_exclusive(const sut_machine *m, uint64_t paddr)
 
 int sut_tlb_write_flags(const sut_machine *m, unsigned cpu, unsigned mmu_idx, uint64_t vaddr)
 {
-    if (!m || cpu >= m->cfg.max_cpus || mmu_idx >= m->cfg.mmu_modes) {
+    if (!m || cpu >= cpus_present(m) || mmu_idx >= m->cfg.mmu_modes) {
         return -1;
     }
     const sut_cpu *c = &m->cpus[cpu];
@@ -668,7 +702,7 @@ int sut_tlb_write_flags(const sut_machine *m, unsigned cpu, unsigned mmu_idx, ui
 
 bool sut_reservation(const sut_machine *m, unsigned cpu, uint64_t *begin, uint64_t *end)
 {
-    if (!m || cpu >= m->cfg.max_cpus) {
+    if (!m || cpu >= cpus_present(m)) {
         return false;
     }
     const sut_cpu *c = &m->cpus[cpu];
@@ -686,7 +720,7 @@ static unsigned write_entries_at(const sut_machine *m, uint64_t vpage, uint64_t 
 {
     const unsigned nv = m->cfg.vtlb_size;
     unsigned n = 0;
-    for (unsigned cpu = 0; cpu < m->cfg.max_cpus; cpu++) {
+    for (unsigned cpu = 0; cpu < cpus_present(m); cpu++) {
         const sut_cpu *c = &m->cpus[cpu];
         for (unsigned mmu = 0; mmu < m->cfg.mmu_modes; mmu++) {
             for (unsigned v = 0; v <= nv; v++) {

@@ -73,8 +73,11 @@ enum {
 typedef struct sut_config {
     enum sut_variant variant;
     unsigned smp_cpus;     /* boot vCPUs, 1..SUT_MAX_CPUS */
-    unsigned max_cpus;     /* vCPUs that exist, smp_cpus..SUT_MAX_CPUS; those
-                              >= smp_cpus are hot-plugged (W17) */
+    unsigned max_cpus;     /* vCPUs that exist from the start,
+                              smp_cpus..SUT_MAX_CPUS; those >= smp_cpus are
+                              hot-plugged (W17) */
+    unsigned plug_cpus;    /* vCPUs sut_cpu_plug can add at run time, after
+                              those (max_cpus + plug_cpus <= SUT_MAX_CPUS) */
     unsigned page_bits;    /* TARGET_PAGE_BITS, 10..16 (ARM32: 10) */
     unsigned tlb_bits;     /* CPU_TLB_BITS, 1..8 */
     unsigned vtlb_size;    /* CPU_VTLB_SIZE, 0..16 */
@@ -86,8 +89,9 @@ typedef struct sut_config {
     bool big_endian_host;  /* v6 cell view as a big-endian host reads it (W1) */
     uint64_t ram_limit;    /* cap on last_ram_offset() in bytes */
     unsigned dirty_block_bits; /* log2 of DIRTY_MEMORY_BLOCK_SIZE for the RCU
-                              block storage (v8, fixed, cmpxchg), 6..21;
-                              QEMU's value is 21 (2097152 bits) */
+                              block storage (v8, fixed, cmpxchg), 2..21;
+                              QEMU's value is 21 (2097152 bits); small values
+                              make the block array grow with little RAM */
 } sut_config;
 
 typedef struct sut_machine sut_machine;
@@ -125,6 +129,14 @@ sut_machine *sut_new(const sut_config *c, int *err);
 void sut_free(sut_machine *m);
 const sut_config *sut_get_config(const sut_machine *m);
 void sut_get_stats(const sut_machine *m, sut_stats *out);
+
+/* vCPU hot-plug at run time: the next vCPU (cpu_index = the number of vCPUs
+ * present) comes into existence with an empty TLB and no reservation; *index
+ * gets its index. SUT_ENOSPC once plug_cpus vCPUs were added. With
+ * smp_cpus == max_cpus the first one has cpu_index == smp_cpus, v6's "all
+ * vCPUs" sentinel (W17). Calls naming a vCPU not present yet get SUT_EINVAL. */
+int sut_cpu_plug(sut_machine *m, unsigned *index);
+unsigned sut_cpus_present(const sut_machine *m);
 
 /* RAM blocks (spec 3.1, 3.2). Sizes are rounded up to whole pages, as QEMU's
  * TARGET_PAGE_ALIGN does; then 0 < size <= max, and size == max unless

@@ -150,7 +150,7 @@ void tlb_flush_page_now(sut_machine *m, sut_cpu *c, uint64_t vaddr)
 
 void tlb_flush_all_cpus_now(sut_machine *m)
 {
-    for (unsigned i = 0; i < m->cfg.max_cpus; i++) {
+    for (unsigned i = 0; i < cpus_present(m); i++) {
         tlb_flush_now(m, &m->cpus[i]);
     }
 }
@@ -162,7 +162,7 @@ void tlb_flush_all_cpus_now(sut_machine *m)
  * other cross-vCPU flush (spec 3.2). */
 void tlb_flush_ram_map_changed(sut_machine *m)
 {
-    for (unsigned i = 0; i < m->cfg.max_cpus; i++) {
+    for (unsigned i = 0; i < cpus_present(m); i++) {
         if (m->cfg.mttcg) {
             async_run_on_cpu(m, &m->cpus[i], WORK_FLUSH);
         } else {
@@ -220,7 +220,7 @@ void tlb_reset_dirty_range(sut_machine *m, uint64_t ram_addr)
         return;
     }
     const uintptr_t host = (uintptr_t)(b->host + ((ram_addr & m->page_mask) - b->offset));
-    for (unsigned ci = 0; ci < m->cfg.max_cpus; ci++) {
+    for (unsigned ci = 0; ci < cpus_present(m); ci++) {
         sut_cpu *c = &m->cpus[ci];
         for (unsigned pass = 0; pass < 2; pass++) {
             tlb_entry *t = pass ? c->vtlb : c->tlb;

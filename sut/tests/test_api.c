@@ -16,7 +16,8 @@ static void t_bad_knobs(void)
         {"tlb bits 9", NULL}, {"vtlb 17", NULL}, {"0 mmu modes", NULL},
         {"8 mmu modes", NULL}, {"cell 12", NULL}, {"history 0", NULL},
         {"history too long", NULL}, {"ram limit unaligned", NULL},
-        {"ram limit too big", NULL}, {"block bits 5", NULL}, {"variant 9", NULL},
+        {"ram limit too big", NULL}, {"block bits 1", NULL}, {"variant 9", NULL},
+        {"65 vCPUs with hot-plug", NULL},
     };
     for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         sut_config_default(&c, SUT_V6);
@@ -36,8 +37,9 @@ static void t_bad_knobs(void)
         case 12: c.history_len = SUT_MAX_HISTORY + 1; break;
         case 13: c.ram_limit = (1 << 20) + 1; break;
         case 14: c.ram_limit = SUT_MAX_RAM_LIMIT * 2; break;
-        case 15: c.dirty_block_bits = 5; break;
+        case 15: c.dirty_block_bits = 1; break;
         case 16: c.variant = (enum sut_variant)9; break;
+        case 17: c.smp_cpus = c.max_cpus = 60; c.plug_cpus = 5; break;
         }
         sut_machine *m = sut_new(&c, &err);
         CHECK(m == NULL && err == SUT_EINVAL, "%s accepted", cases[i].what);
@@ -173,6 +175,34 @@ static void t_rom(void)
     }
 }
 
+/* Run-time hot-plug: a vCPU does not exist until sut_cpu_plug brings it up,
+ * with the next cpu_index; no more than plug_cpus of them. */
+static void t_cpu_plug(void)
+{
+    for (int v = 0; v < SUT_NVARIANTS; v++) {
+        sut_config c = tc_config((enum sut_variant)v);
+        c.plug_cpus = 2;
+        sut_machine *m = tc_machine_cfg(&c, 64 << 10);
+        uint64_t val = 0;
+        unsigned idx = 99;
+        CHECK_EQ(sut_cpus_present(m), 2);
+        CHECK_EQ(sut_load(m, 2, 0, 0x100, 4, false, &val), SUT_EINVAL);
+        CHECK_EQ(sut_clrex(m, 2), SUT_EINVAL);
+        CHECK_EQ(sut_cpu_plug(m, &idx), SUT_OK);
+        CHECK_EQ(idx, 2);
+        CHECK_EQ(sut_load(m, 2, 0, 0x100, 4, false, &val), SUT_OK);
+        CHECK_EQ(sut_tlb_write_flags(m, 3, 0, 0x100), -1);
+        CHECK_EQ(sut_cpu_plug(m, &idx), SUT_OK);
+        CHECK_EQ(idx, 3);
+        CHECK_EQ(sut_cpus_present(m), 4);
+        CHECK_EQ(sut_cpu_plug(m, &idx), SUT_ENOSPC);
+        CHECK_EQ(idx, 3);
+        tc_st(m, 3, 0x100, 5);
+        CHECK_EQ(tc_ld(m, 0, 0x100), 5);
+        sut_free(m);
+    }
+}
+
 int main(void)
 {
     check_suite = "sut/api";
@@ -182,5 +212,6 @@ int main(void)
     RUN(t_load_store);
     RUN(t_alias);
     RUN(t_rom);
+    RUN(t_cpu_plug);
     return check_done();
 }

@@ -353,6 +353,26 @@ static bool w17(sut_config *c)
     return r;
 }
 
+/* W17 at run time: a page was armed, then vCPU2 is plugged in with
+ * cpu_index == smp_cpus and hits the sentinel. */
+static bool w17_plug(sut_config *c)
+{
+    unsigned idx = 0;
+    c->smp_cpus = c->max_cpus = 2;
+    c->plug_cpus = 1;
+    sut_machine *m = tc_machine_cfg(c, 64 << 10);
+    tc_ll(m, 1, Y);
+    tc_run_all_work(m);
+    tc_st(m, 0, X, 7);
+    CHECK_EQ(sut_cpu_plug(m, &idx), SUT_OK);
+    CHECK_EQ(idx, 2);
+    tc_ll(m, 2, X);
+    tc_run_all_work(m);
+    bool r = lost_update(m, 2, 0, X);
+    sut_free(m);
+    return r;
+}
+
 /* W19: an unaligned MMIO store is done bytewise and full width: the
  * device's log shows each byte twice. */
 static bool w19(sut_config *c)
@@ -488,6 +508,7 @@ static const struct wtest wtests[] = {
     {"W16-oob", "v6-ST v6-MT", w16_oob},
     {"W16-spurious", "v8 v8-mttcg", w16_spurious},
     {"W17", "v6-ST", w17},
+    {"W17-plug", "v6-ST", w17_plug},
     {"W19", "v8 v8-mttcg", w19},
     {"W19-tail", "v8 v8-mttcg", w19_tail},
     {"W20", "v6-ST v6-MT v8 v8-mttcg", w20},
