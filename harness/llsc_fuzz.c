@@ -38,6 +38,7 @@ struct run {
     bool trace, precise;
     bool invariants;          /* fixed: check the design's invariants too */
     uint64_t mmio_seen;       /* device writes the oracle has judged */
+    uint64_t fills[LLSC_MAX_OPS + 1]; /* stats.tlb_fills after each op */
     sut_stats stats;
     jmp_buf out;              /* fast run: where a violation returns to */
     const char *property;     /* fast run: the violation found */
@@ -101,6 +102,43 @@ static void check(struct run *r, bool ok, const struct orc_verdict *v)
     if (!ok) {
         violation(r, v->property, "%s", v->msg);
     }
+}
+
+/* A load that returned what memory does not hold: which TLB entry it read
+ * through, filled when, and whether that entry still maps what the guest
+ * maps there (a stale entry is the usual cause). */
+static void explain_load_value(struct run *r, const struct llsc_op *op,
+                               struct orc_verdict *v)
+{
+    sut_tlb_read_view e;
+    char what[160];
+    long at = r->op;
+    size_t n = strlen(v->msg);
+
+    if (strcmp(v->property, "load-value") != 0 ||
+        !sut_tlb_read_entry(r->m, op->cpu, op->mmu, op->addr, &e)) {
+        return;
+    }
+    for (long i = 0; i < r->op; i++) {
+        if (r->fills[i] >= e.fill) {
+            at = i;
+            break;
+        }
+    }
+    if (e.paddr != e.guest_paddr) {
+        snprintf(what, sizeof(what), "a stale entry: it maps guest-physical page 0x%" PRIx64
+                 ", the guest maps 0x%" PRIx64 " there now", e.paddr, e.guest_paddr);
+    } else if (!e.host_current) {
+        snprintf(what, sizeof(what), "a stale entry: its host memory no longer backs "
+                 "page 0x%" PRIx64, e.paddr);
+    } else {
+        snprintf(what, sizeof(what), "which maps page 0x%" PRIx64 " as the guest does",
+                 e.paddr);
+    }
+    snprintf(v->msg + n, sizeof(v->msg) - n,
+             "; it read through vCPU%u's %s TLB entry for page 0x%" PRIx64
+             " (mmu %u), filled at op %ld, %s",
+             op->cpu, e.victim ? "victim" : "main", e.vaddr, op->mmu, at, what);
 }
 
 static void op_text(const struct run *r, char *buf, size_t len)
@@ -237,8 +275,11 @@ static void run_op(struct run *r, const struct llsc_op *op)
             fprintf(stderr, "    -> %s val=0x%" PRIx64 "\n", errname(rc), val);
         }
         check_stats(r);
-        check(r, orc_ll(r->o, r->op, op->cpu, op->addr, op->size, op->be,
-                        to_orc(rc), val, &v), &v);
+        if (!orc_ll(r->o, r->op, op->cpu, op->addr, op->size, op->be, to_orc(rc),
+                    val, &v)) {
+            explain_load_value(r, op, &v);
+            check(r, false, &v);
+        }
         break;
     case LOP_LOAD:
         rc = sut_load(r->m, op->cpu, op->mmu, op->addr, op->size, op->be, &val);
@@ -246,8 +287,11 @@ static void run_op(struct run *r, const struct llsc_op *op)
             fprintf(stderr, "    -> %s val=0x%" PRIx64 "\n", errname(rc), val);
         }
         check_stats(r);
-        check(r, orc_load(r->o, r->op, op->cpu, op->addr, op->size, op->be,
-                          to_orc(rc), val, &v), &v);
+        if (!orc_load(r->o, r->op, op->cpu, op->addr, op->size, op->be, to_orc(rc),
+                      val, &v)) {
+            explain_load_value(r, op, &v);
+            check(r, false, &v);
+        }
         break;
     case LOP_SC:
         rc = sut_sc(r->m, op->cpu, op->mmu, op->addr, op->size, op->be,
@@ -486,6 +530,11 @@ static bool run_prog(struct run *r, enum sut_variant v)
         run_op(r, &prog->ops[i]);
         if (i == 0) {
             boot_vcpus(r);
+        }
+        {
+            sut_stats s;
+            sut_get_stats(r->m, &s);
+            r->fills[i] = s.tlb_fills;
         }
     }
     /* All RAM (at most LLSC_MAX_RAM bytes), not only the lines near the

@@ -68,6 +68,7 @@ enum phys_kind { PHYS_RAM, PHYS_ROM, PHYS_MMIO };
 typedef struct iotlb_entry {
     uint64_t addr;         /* (ram_addr or region offset) page - vaddr page */
     uint8_t kind;
+    uint32_t fill;         /* the machine's fill count when it was filled */
 } iotlb_entry;
 
 enum work_kind { WORK_FLUSH_V6MT, WORK_FLUSH };

@@ -700,6 +700,40 @@ int sut_tlb_write_flags(const sut_machine *m, unsigned cpu, unsigned mmu_idx, ui
     return (int)(te->addr_write & ~m->page_mask);
 }
 
+bool sut_tlb_read_entry(const sut_machine *m, unsigned cpu, unsigned mmu, uint64_t vaddr,
+                        sut_tlb_read_view *out)
+{
+    if (!m || !out || cpu >= cpus_present(m) || mmu >= m->cfg.mmu_modes) {
+        return false;
+    }
+    const sut_cpu *c = &m->cpus[cpu];
+    const uint64_t vpage = vaddr & m->page_mask;
+    const unsigned nv = m->cfg.vtlb_size;
+    for (unsigned v = 0; v <= nv; v++) {
+        const bool victim = v > 0;
+        const size_t i = victim ? mmu * nv + v - 1 : mmu * m->tlb_size + tlb_index(m, vaddr);
+        const tlb_entry *te = victim ? &c->vtlb[i] : &c->tlb[i];
+        const iotlb_entry *io = victim ? &c->viotlb[i] : &c->iotlb[i];
+        if (!tlb_hit(m, te->addr_read, vaddr)) {
+            continue;
+        }
+        uint64_t pa = hw_addr_of(io, vpage), now = 0;
+        const ram_block *b = io->kind == PHYS_MMIO ? NULL : ram_find(m, pa, false);
+        pa += io->kind == PHYS_MMIO ? SUT_MMIO_BASE : 0;
+        translate(m, vpage, &now);
+        out->victim = victim;
+        out->vaddr = vpage;
+        out->paddr = pa & m->page_mask;
+        out->guest_paddr = now & m->page_mask;
+        out->host_current = io->kind == PHYS_MMIO ||
+                            (b && (uintptr_t)(vpage + te->addend) ==
+                                      (uintptr_t)(b->host + (pa - b->offset)));
+        out->fill = io->fill;
+        return true;
+    }
+    return false;
+}
+
 bool sut_reservation(const sut_machine *m, unsigned cpu, uint64_t *begin, uint64_t *end)
 {
     if (!m || cpu >= cpus_present(m)) {

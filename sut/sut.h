@@ -225,6 +225,20 @@ int sut_tlb_write_flags(const sut_machine *m, unsigned cpu, unsigned mmu_idx,
  * guest-physical): true and [*begin, *end) if one is live. */
 bool sut_reservation(const sut_machine *m, unsigned cpu, uint64_t *begin,
                      uint64_t *end);
+/* The read entry of vCPU cpu, MMU mode mmu_idx, that maps vaddr's page (the
+ * main entry, else a victim one): for messages about a load that returned
+ * what memory does not hold. False if there is none. */
+typedef struct sut_tlb_read_view {
+    bool victim;
+    uint64_t vaddr;        /* the virtual page */
+    uint64_t paddr;        /* the guest-physical page the entry maps */
+    uint64_t guest_paddr;  /* the guest-physical page vaddr maps to now */
+    bool host_current;     /* its host pointer is the memory that backs paddr now */
+    uint32_t fill;         /* stats.tlb_fills (low 32 bits) right after its fill */
+} sut_tlb_read_view;
+bool sut_tlb_read_entry(const sut_machine *m, unsigned cpu, unsigned mmu_idx,
+                        uint64_t vaddr, sut_tlb_read_view *out);
+
 /* Every valid write entry, main or victim, of every vCPU and MMU mode, that
  * maps the guest-physical page of paddr through any virtual alias: fn is
  * called once per entry with its flags. Returns the number of entries.

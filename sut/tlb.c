@@ -77,7 +77,7 @@ static void tlb_set_page(sut_machine *m, sut_cpu *c, uint64_t vaddr, uint64_t pa
         addend = (uintptr_t)(b->host + (ram_addr - b->offset)) - (uintptr_t)vpage;
     }
 
-    STAT_INC(m, tlb_fills);
+    const uint64_t fill = __atomic_add_fetch(&m->stats.tlb_fills, 1, __ATOMIC_RELAXED);
     /* The v6 eviction hook looks at the entry before it is replaced. */
     m->ops->evict(m, c, te, io);
 
@@ -90,6 +90,7 @@ static void tlb_set_page(sut_machine *m, sut_cpu *c, uint64_t vaddr, uint64_t pa
 
     io->addr = iotlb_base - vpage;
     io->kind = (uint8_t)kind;
+    io->fill = (uint32_t)fill;
     te->addend = addend;
     te->addr_read = address;
     if (kind == PHYS_MMIO) {

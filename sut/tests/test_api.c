@@ -203,6 +203,36 @@ static void t_cpu_plug(void)
     }
 }
 
+/* The read-entry view a load-value message uses: which entry, filled when,
+ * mapping what. */
+static void t_tlb_read_view(void)
+{
+    sut_config c = tc_config(SUT_V8);
+    c.vtlb_size = 2;
+    sut_machine *m = tc_machine_cfg(&c, 64 << 10);
+    sut_tlb_read_view e;
+    sut_stats s;
+    CHECK(!sut_tlb_read_entry(m, 0, 0, 0x408, &e), "no entry before the first access");
+    CHECK_EQ(sut_map_page(m, 0x180000400ULL, 0x800), SUT_OK);
+    tc_ld(m, 0, 0x180000408ULL);
+    sut_get_stats(m, &s);
+    CHECK(sut_tlb_read_entry(m, 0, 0, 0x180000408ULL, &e), "entry after a load");
+    CHECK(!e.victim && e.vaddr == 0x180000400ULL && e.paddr == 0x800 &&
+              e.guest_paddr == 0x800 && e.host_current && e.fill == (uint32_t)s.tlb_fills,
+          "view: victim %d vaddr 0x%llx paddr 0x%llx now 0x%llx host %d fill %u", e.victim,
+          (unsigned long long)e.vaddr, (unsigned long long)e.paddr,
+          (unsigned long long)e.guest_paddr, e.host_current, e.fill);
+    /* Same TLB index, another page: the entry moves to the victim TLB. */
+    tc_ld(m, 0, 0x408);
+    CHECK(sut_tlb_read_entry(m, 0, 0, 0x180000408ULL, &e) && e.victim, "now a victim entry");
+    CHECK(sut_tlb_read_entry(m, 0, 0, 0x100000010ULL, &e) == false, "MMIO not touched yet");
+    tc_ld(m, 1, 0x100000010ULL);
+    CHECK(sut_tlb_read_entry(m, 1, 0, 0x100000010ULL, &e) && e.paddr == 0x100000000ULL &&
+              e.host_current,
+          "MMIO entry");
+    sut_free(m);
+}
+
 int main(void)
 {
     check_suite = "sut/api";
@@ -213,5 +243,6 @@ int main(void)
     RUN(t_alias);
     RUN(t_rom);
     RUN(t_cpu_plug);
+    RUN(t_tlb_read_view);
     return check_done();
 }
