@@ -81,6 +81,7 @@ typedef struct sut_cpu {
     tlb_entry *vtlb;       /* [mmu_modes][vtlb_size] */
     iotlb_entry *viotlb;
     unsigned vtlb_index;
+    bool tlb_filled;       /* an entry was filled since the last full flush */
 
     /* LL/SC context (v6 CPU_COMMON, v8 CPUState). */
     int ll_sc_context;

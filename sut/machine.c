@@ -201,6 +201,7 @@ static void cpu_init(sut_machine *m, sut_cpu *c, unsigned index)
     c->range_begin = m->ops->exec_regions ? EXCLUSIVE_RESET_ADDR : 0;
     c->range_end = 0;
     c->exclusive_addr = UINT64_MAX;
+    c->tlb_filled = true; /* the tables hold whatever malloc gave */
     tlb_flush_now(m, c);
 }
 
@@ -648,38 +649,6 @@ int sut_dma_write(sut_machine *m, uint64_t paddr, unsigned size, uint64_t val)
     end_exclusive(m, NULL);
     leave(m, NULL);
     return rc;
-}
-
-int sut_peek(const sut_machine *m, uint64_t paddr, void *buf, size_t len)
-{
-    uint8_t *out = buf;
-    if (!m || (!buf && len)) {
-        return SUT_EINVAL;
-    }
-    /* One run per block or device: the oracle peeks after every op. */
-    while (len) {
-        const uint8_t *src;
-        uint64_t room;
-        if (paddr >= SUT_MMIO_BASE && paddr - SUT_MMIO_BASE < SUT_MMIO_SIZE) {
-            src = mmio_regs(m) + (paddr - SUT_MMIO_BASE);
-            room = SUT_MMIO_SIZE - (paddr - SUT_MMIO_BASE);
-        } else {
-            const ram_block *b = ram_find(m, paddr, false);
-            if (!b) {
-                return SUT_EFAULT;
-            }
-            src = b->host + (paddr - b->offset);
-            room = b->max_length - (paddr - b->offset);
-        }
-        size_t n = room < len ? (size_t)room : len;
-        for (size_t i = 0; i < n; i++) {
-            out[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
-        }
-        out += n;
-        paddr += n;
-        len -= n;
-    }
-    return SUT_OK;
 }
 
 bool sut_page_is_exclusive(const sut_machine *m, uint64_t paddr)

@@ -88,6 +88,7 @@ static void tlb_set_page(sut_machine *m, sut_cpu *c, uint64_t vaddr, uint64_t pa
         c->viotlb[mmu * m->cfg.vtlb_size + vidx] = *io;
     }
 
+    c->tlb_filled = true;
     io->addr = iotlb_base - vpage;
     io->kind = (uint8_t)kind;
     io->fill = (uint32_t)fill;
@@ -125,9 +126,14 @@ int tlb_fill(sut_machine *m, sut_cpu *c, uint64_t vaddr, unsigned mmu)
  * not touch the exclusive bitmap. */
 void tlb_flush_now(sut_machine *m, sut_cpu *c)
 {
-    /* memset to -1 as QEMU does: every addr_* invalid, addend -1 unused. */
-    memset(c->tlb, -1, (size_t)m->cfg.mmu_modes * m->tlb_size * sizeof(*c->tlb));
-    memset(c->vtlb, -1, (size_t)m->cfg.mmu_modes * m->cfg.vtlb_size * sizeof(*c->vtlb));
+    /* memset to -1 as QEMU does: every addr_* invalid, addend -1 unused.
+     * Nothing filled since the last flush: every entry is invalid already
+     * (a fuzz input flushes fresh TLBs when it maps its first block). */
+    if (c->tlb_filled) {
+        memset(c->tlb, -1, (size_t)m->cfg.mmu_modes * m->tlb_size * sizeof(*c->tlb));
+        memset(c->vtlb, -1, (size_t)m->cfg.mmu_modes * m->cfg.vtlb_size * sizeof(*c->vtlb));
+        c->tlb_filled = false;
+    }
     c->vtlb_index = 0;
     STAT_INC(m, flushes_full);
 }
