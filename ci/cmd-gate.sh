@@ -11,7 +11,8 @@
 #   binaries on QEMU's own util/bitmap.c (QEMU_SRC, else the tree of
 #   ./build.sh qemu-src, which the full tier fetches when it is missing);
 #   their TSan reports, and the findings of the fuzz smoke on backend-qemu
-#   targets (bitmap-qemu, llsc-fixed-qemu), are looked up in
+#   targets (bitmap-qemu, llsc-fixed-qemu; on llsc-v6-qemu and llsc-v8-qemu
+#   only those their builtin twin does not show too), are looked up in
 #   ci/qemu-findings.txt: a known one makes the row KNOWN (it does not fail
 #   the gate), a new one fails it. Without a QEMU tree those rows are SKIP
 #   (one line each; counted as skipped, not passed), or FAIL with
@@ -215,6 +216,8 @@ if [ "$do_fuzz" = 1 ]; then
             [[ $t == *-fixed || $t == *-fixed-* || $fam == bitmap ]] && must_clean=1
             exp="engine runs$([ $must_clean = 1 ] && echo ', no finding' || echo '; findings allowed')"
             [ "$be" = qemu ] && [ $must_clean = 1 ] && exp="$exp but known QEMU findings ($GQ_FILE)"
+            [ "$be" = qemu ] && [ $must_clean = 0 ] &&
+                exp="$exp when its builtin twin shows them too (else known QEMU findings, $GQ_FILE)"
             why=$(gate_backend_missing "${be:-builtin}")
             if [ -n "$why" ]; then
                 add_row "fuzz-$t" "fuzz" "$exp" "backend $be: $why" 0 - - "$miss_res" -
@@ -236,6 +239,19 @@ if [ "$do_fuzz" = 1 ]; then
                            res=KNOWN obs="KNOWN: $GQ_IDS"
                        else
                            obs="no finding listed by ./build.sh fuzz; $obs"
+                       fi
+                   elif [ "$be" = qemu ]; then
+                       # A weak variant on QEMU's code (llsc-v6-qemu, ...): a
+                       # finding its builtin twin shows too is the SUT's own
+                       # weakness; one only QEMU's code shows is a QEMU finding.
+                       gate_qemu_fuzz "$t" "$OUT/logs/fuzz-$t.log"
+                       qonly=$(sed 's/, /\n/g' <<<"$GQ_NEW" | grep -v '^shared-with-builtin:' | grep . | paste -sd, -)
+                       if [ -n "$qonly" ]; then
+                           res=FAIL obs="NEW QEMU-only finding(s), not in $GQ_FILE: $qonly; $obs"
+                       elif [ -n "$GQ_IDS" ]; then
+                           res=KNOWN obs="KNOWN: $GQ_IDS; $obs"
+                       else
+                           obs="$obs (its builtin twin shows it too)"
                        fi
                    fi ;;
                 *) res=FAIL obs="exit $rc: $(grep -v '^\s*$' "$OUT/logs/fuzz-$t.log" | tail -n 1 | cut -c1-150)" ;;

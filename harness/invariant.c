@@ -27,7 +27,7 @@ bool fixed_invariants_hold(const sut_machine *m, const char **property,
     const sut_config *c = sut_get_config(m);
     const uint64_t page = 1ULL << c->page_bits;
 
-    for (unsigned cpu = 0; cpu < c->max_cpus; cpu++) {
+    for (unsigned cpu = 0; cpu < sut_cpus_present(m); cpu++) {
         uint64_t b, e;
         if (!sut_reservation(m, cpu, &b, &e) || e <= b) {
             continue;

@@ -7,8 +7,8 @@
  * Checks after each op, in this order:
  *   - the op's return code against the model (ram-api, access-error,
  *     api-error);
- *   - the system's own error counters: excl-bitmap-oob, host-oob-write,
- *     rom-written, code-not-invalidated, mmio-double-write;
+ *   - the system's counters of what would be out-of-bounds host accesses
+ *     in QEMU (counted, not done): excl-bitmap-oob, host-oob-write;
  *   - the oracle's verdict on the access (sc-without-ll, must-fail-sc,
  *     load-value, ...);
  *   - on fixed only, the design's own invariants on the machine's state
@@ -17,7 +17,11 @@
  *     sc-wrong-write, store-wrong-write, stray-write, memory-mismatch) near
  *     each write and at the end; an input that fails anything is run again
  *     comparing all memory after every op, so the verdict names the first
- *     op that broke something (see llsc_fuzz.c).
+ *     op that broke something (see llsc_fuzz.c); memory includes every
+ *     block's unmapped tail [used, max) and ROM (rom-written);
+ *   - the views the oracle models beside memory: translated code that a
+ *     write must invalidate (code-not-invalidated, sut_code_invalidations)
+ *     and the device's write log (mmio-double-write, sut_mmio_log).
  * A clean run prints nothing. LLSC_TRACE=1 in the environment prints each op
  * as text with its outcome, and the liveness figure at the end, to stderr.
  */

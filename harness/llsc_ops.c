@@ -51,6 +51,7 @@ const char *const llsc_op_names[LOP_N] = {
     [LOP_RESIZE] = "resize",
     [LOP_REMOVE] = "remove",
     [LOP_MAP] = "map",
+    [LOP_CPU_PLUG] = "cpu_plug",
 };
 
 const unsigned char llsc_op_arglen[LOP_N] = {
@@ -58,7 +59,7 @@ const unsigned char llsc_op_arglen[LOP_N] = {
     [LOP_STORE] = 5,     [LOP_CLREX] = 1,        [LOP_RUN_WORK] = 1,
     [LOP_TLB_FLUSH] = 1, [LOP_TLB_FLUSH_PAGE] = 3, [LOP_PROTECT_CODE] = 2,
     [LOP_DMA] = 4,       [LOP_RAM_ADD] = 2,      [LOP_RESIZE] = 2,
-    [LOP_REMOVE] = 1,    [LOP_MAP] = 3,
+    [LOP_REMOVE] = 1,    [LOP_MAP] = 3,          [LOP_CPU_PLUG] = 0,
 };
 
 const uint64_t llsc_pool[LLSC_POOL_SIZE] = {
@@ -77,66 +78,75 @@ static const unsigned ram0_tab[8] = {4, 1, 2, 3, 5, 6, 7, 8};
 static const unsigned ram0x_tab[4] = {4, 0, 1, 8};
 static const unsigned size_tab[4] = {4, 8, 1, 2};
 static const unsigned addx_tab[4] = {0, 0, 1, 4};
+static const unsigned cell_tab[4] = {16, 16, 32, 64};
+static const unsigned block_tab[4] = {6, 2, 3, 4};
+static const unsigned ram_tab[4] = {32, 128, 64, 32};
 
 /* ---- header ---- */
 
-/* Set the fields that header byte h controls. */
-static void cfg_byte(struct llsc_cfg *c, unsigned h, uint8_t x)
+/* The whole header at once: the cell size (h1, and h0's top bits) comes
+ * first, because the vCPU count may depend on it (h0); the TLB sizes and the
+ * RAM limit are capped by what other bytes chose (vCPU count, page size). */
+static void cfg_decode(struct llsc_cfg *c, const uint8_t h[LLSC_HDR_LEN])
 {
-    switch (h) {
-    case 0:
-        /* Half of the values give 9..20 vCPUs: cluster aliasing (W3). */
-        c->cpus = x & 0x10 ? 9 + (x & 15u) % 12 : 1 + ((x & 15u) + 1) % 8;
-        break;
-    case 1:
-        c->hotplug = hotplug_tab[x & 3];
-        c->cell_sz = 8u << ((x >> 2) & 3);
-        c->mttcg = (x >> 4) & 1;
-        c->be_host = (x >> 5) & 1;
-        c->mmu_modes = mmu_tab[x >> 6];
-        break;
-    case 2:
-        c->tlb_bits = tlb_tab[x & 7];
-        c->vtlb = vtlb_tab[(x >> 3) & 7];
-        c->page_bits = pbits_tab[x >> 6];
-        break;
-    case 3:
-        c->history = hist_tab[x & 7];
-        c->ram0_pages = ram0_tab[(x >> 3) & 7];
-        c->ram0_max_pages = c->ram0_pages + ram0x_tab[x >> 6];
-        break;
+    const unsigned n = h[0] & 15u;
+
+    memset(c, 0, sizeof(*c));
+    /* 8 bits per page, the RFC's cell, in three inputs of four. */
+    c->cell_sz = ((h[1] >> 2) & 3) < 3 ? 8 : cell_tab[h[0] >> 6];
+    if ((h[0] & 0x30) == 0x30) {
+        /* More vCPUs than the cell has bits: cluster aliasing (W3) at any
+         * cell size that SUT_MAX_CPUS allows. */
+        c->cpus = c->cell_sz + 1 + n;
+        c->cpus = c->cpus < SUT_MAX_CPUS ? c->cpus : SUT_MAX_CPUS;
+    } else {
+        /* Half of the rest give 9..20 vCPUs: W3 at the RFC's cell size. */
+        c->cpus = h[0] & 0x10 ? 9 + n % 12 : 1 + (n + 1) % 8;
+    }
+    c->hotplug = hotplug_tab[h[1] & 3];
+    if (c->cpus + c->hotplug > SUT_MAX_CPUS) {
+        c->hotplug = SUT_MAX_CPUS - c->cpus;
     }
     c->max_cpus = c->cpus + c->hotplug;
-}
-
-static bool cfg_byte_equal(const struct llsc_cfg *a, const struct llsc_cfg *b,
-                           unsigned h)
-{
-    switch (h) {
-    case 0:
-        return a->cpus == b->cpus;
-    case 1:
-        return a->hotplug == b->hotplug && a->cell_sz == b->cell_sz &&
-               a->mttcg == b->mttcg && a->be_host == b->be_host &&
-               a->mmu_modes == b->mmu_modes;
-    case 2:
-        return a->tlb_bits == b->tlb_bits && a->vtlb == b->vtlb &&
-               a->page_bits == b->page_bits;
-    default:
-        return a->history == b->history && a->ram0_pages == b->ram0_pages &&
-               a->ram0_max_pages == b->ram0_max_pages;
+    c->mttcg = (h[1] >> 4) & 1;
+    c->be_host = (h[1] >> 5) & 1;
+    c->mmu_modes = mmu_tab[h[1] >> 6];
+    c->tlb_bits = tlb_tab[h[2] & 7];
+    c->vtlb = vtlb_tab[(h[2] >> 3) & 7];
+    c->page_bits = pbits_tab[h[2] >> 6];
+    if (c->max_cpus > LLSC_BIG_CPUS) {
+        /* Many vCPUs: small TLBs, so that one input stays small. */
+        c->mmu_modes = c->mmu_modes < 2 ? c->mmu_modes : 2;
+        c->tlb_bits = c->tlb_bits < 4 ? c->tlb_bits : 4;
+        c->vtlb = c->vtlb < 4 ? c->vtlb : 4;
+    }
+    c->history = hist_tab[h[3] & 7];
+    c->ram0_pages = ram0_tab[(h[3] >> 3) & 7];
+    c->ram0_max_pages = c->ram0_pages + ram0x_tab[h[3] >> 6];
+    c->block_bits = block_tab[h[4] & 3];
+    c->ram_pages = ram_tab[(h[4] >> 2) & 3];
+    if ((uint64_t)c->ram_pages << c->page_bits > LLSC_MAX_RAM) {
+        c->ram_pages = (unsigned)(LLSC_MAX_RAM >> c->page_bits);
     }
 }
+
+/* Header byte groups the text encoder searches in turn: h0 and h1
+ * together, then h2, h3, h4. */
+#define CFG_GROUPS 4
 
 /* ---- RAM layout model ---- */
 
 struct layout {
     unsigned n;
     uint64_t page, limit;
+    uint64_t added;           /* blocks added so far */
+    unsigned present;         /* vCPUs that exist (cpu_plug adds) */
+    unsigned plug_max;        /* how many vCPUs may exist at most */
     struct {
         uint64_t off, used, max;
         unsigned flags;
-    } b[LLSC_MAX_BLOCKS];
+        uint64_t seq;         /* when it was added */
+    } b[LLSC_MAX_BLOCKS];     /* in offset order: the selectors index it */
 };
 
 static uint64_t last_ram_offset(const struct layout *L)
@@ -151,32 +161,57 @@ static uint64_t last_ram_offset(const struct layout *L)
     return last;
 }
 
-/* find_ram_offset: among the ends of blocks, the smallest gap to the next
- * block start (or to ram_limit) that fits, first such end in offset order on
- * a tie; 0 when there are no blocks. UINT64_MAX: none fits. */
+/* QEMU's block list order: by decreasing max_length, a block added later
+ * after those of the same size. */
+static bool list_before(const struct layout *L, unsigned i, unsigned j)
+{
+    return L->b[i].max != L->b[j].max ? L->b[i].max > L->b[j].max
+                                      : L->b[i].seq < L->b[j].seq;
+}
+
+/* find_ram_offset, by QEMU's rules: 0 when there are no blocks; else after
+ * the end of each block, in list order, the gap up to the next block start,
+ * or up to RAM_ADDR_MAX after the last block (so that one is taken only when
+ * no gap between blocks fits); the smallest gap that fits, the first in list
+ * order on a tie. The block must end within ram_limit. UINT64_MAX: refused. */
 static uint64_t find_ram_offset(const struct layout *L, uint64_t size)
 {
     uint64_t best = UINT64_MAX, mingap = UINT64_MAX;
+    unsigned order[LLSC_MAX_BLOCKS];
 
     if (L->n == 0) {
         best = 0;
     }
     for (unsigned i = 0; i < L->n; i++) {
-        uint64_t end = L->b[i].off + L->b[i].max, next = L->limit;
+        unsigned k = i;
+        for (; k > 0 && list_before(L, i, order[k - 1]); k--) {
+            order[k] = order[k - 1];
+        }
+        order[k] = i;
+    }
+    for (unsigned o = 0; o < L->n; o++) {
+        unsigned i = order[o];
+        uint64_t end = L->b[i].off + L->b[i].max, next = UINT64_MAX;
         for (unsigned j = 0; j < L->n; j++) {
             if (L->b[j].off >= end && L->b[j].off < next) {
                 next = L->b[j].off;
             }
         }
-        if (next >= end && next - end >= size && next - end < mingap) {
+        if (next - end >= size && next - end < mingap) {
             best = end;
             mingap = next - end;
         }
     }
-    if (best == UINT64_MAX || best + size > L->limit) {
+    if (best == UINT64_MAX || best > L->limit || size > L->limit - best) {
         return UINT64_MAX;
     }
     return best;
+}
+
+/* TARGET_PAGE_ALIGN, as QEMU rounds block sizes. */
+static uint64_t page_up(const struct layout *L, uint64_t x)
+{
+    return x > UINT64_MAX - (L->page - 1) ? 0 : (x + L->page - 1) & ~(L->page - 1);
 }
 
 static int layout_add(struct layout *L, uint64_t used, uint64_t max,
@@ -186,8 +221,9 @@ static int layout_add(struct layout *L, uint64_t used, uint64_t max,
     unsigned i;
 
     *off = 0;
-    if (used == 0 || used > max || used % L->page || max % L->page ||
-        (!(flags & LLSC_RAM_RESIZEABLE) && used != max)) {
+    used = page_up(L, used);
+    max = page_up(L, max);
+    if (used == 0 || used > max || (!(flags & LLSC_RAM_RESIZEABLE) && used != max)) {
         return SUT_EINVAL;
     }
     if (L->n == LLSC_MAX_BLOCKS) {
@@ -204,6 +240,7 @@ static int layout_add(struct layout *L, uint64_t used, uint64_t max,
     L->b[i].used = used;
     L->b[i].max = max;
     L->b[i].flags = flags;
+    L->b[i].seq = L->added++;
     L->n++;
     *off = o;
     return 0;
@@ -226,7 +263,8 @@ static int layout_resize(struct layout *L, uint64_t off, uint64_t used)
     if (i < 0) {
         return SUT_ENOENT;
     }
-    if (used == 0 || used % L->page) {
+    used = page_up(L, used);
+    if (used == 0) {
         return SUT_EINVAL;
     }
     if (used == L->b[i].used) {
@@ -305,10 +343,20 @@ static uint64_t decode_val(uint8_t v, unsigned size)
     return x & size_mask(size);
 }
 
-static void decode_cpu(const struct llsc_cfg *c, uint8_t x, struct llsc_op *op)
+/* Up to 32 vCPUs: 5 bits of the byte pick the vCPU, 3 the MMU mode; with
+ * more, 6 and 2 (those inputs have at most 2 MMU modes). */
+static unsigned cpu_bits(const struct llsc_cfg *c)
 {
-    op->cpu = (uint8_t)((x & 31u) % c->max_cpus);
-    op->mmu = (uint8_t)((x >> 5) % c->mmu_modes);
+    return c->max_cpus + LLSC_MAX_PLUGS > 32 ? 6 : 5;
+}
+
+static void decode_cpu(const struct llsc_cfg *c, const struct layout *L, uint8_t x,
+                       struct llsc_op *op)
+{
+    const unsigned bits = cpu_bits(c);
+
+    op->cpu = (uint8_t)((x & ((1u << bits) - 1)) % L->present);
+    op->mmu = (uint8_t)((x >> bits) % c->mmu_modes);
 }
 
 static void decode_size(uint8_t z, struct llsc_op *op)
@@ -344,7 +392,7 @@ static bool decode_op(const struct llsc_cfg *c, struct layout *L, unsigned kind,
     case LOP_LOAD:
     case LOP_SC:
     case LOP_STORE:
-        decode_cpu(c, a[0], op);
+        decode_cpu(c, L, a[0], op);
         op->addr = decode_addr(L, a[1], a[2]);
         decode_size(a[3], op);
         if (kind == LOP_SC || kind == LOP_STORE) {
@@ -354,11 +402,11 @@ static bool decode_op(const struct llsc_cfg *c, struct layout *L, unsigned kind,
     case LOP_CLREX:
     case LOP_RUN_WORK:
     case LOP_TLB_FLUSH:
-        decode_cpu(c, a[0], op);
+        decode_cpu(c, L, a[0], op);
         op->mmu = 0;
         return true;
     case LOP_TLB_FLUSH_PAGE:
-        decode_cpu(c, a[0], op);
+        decode_cpu(c, L, a[0], op);
         op->mmu = 0;
         op->addr = decode_addr(L, a[1], a[2]);
         return true;
@@ -399,6 +447,12 @@ static bool decode_op(const struct llsc_cfg *c, struct layout *L, unsigned kind,
         op->addr = LLSC_ALIAS_BASE + (a[0] % LLSC_ALIAS_PAGES) * L->page;
         op->val = decode_addr(L, a[1], a[2]) & ~(L->page - 1);
         return true;
+    case LOP_CPU_PLUG:
+        if (L->present == L->plug_max) {
+            return false;
+        }
+        op->cpu = (uint8_t)L->present++; /* the cpu_index it gets */
+        return true;
     }
     return false;
 }
@@ -407,7 +461,10 @@ static void layout_init(struct layout *L, const struct llsc_cfg *c)
 {
     memset(L, 0, sizeof(*L));
     L->page = UINT64_C(1) << c->page_bits;
-    L->limit = (uint64_t)LLSC_RAM_LIMIT_PAGES << c->page_bits;
+    L->limit = (uint64_t)c->ram_pages << c->page_bits;
+    L->present = c->max_cpus;
+    L->plug_max = c->max_cpus + LLSC_MAX_PLUGS < SUT_MAX_CPUS
+                      ? c->max_cpus + LLSC_MAX_PLUGS : SUT_MAX_CPUS;
 }
 
 static void default_block(const struct llsc_cfg *c, struct layout *L,
@@ -433,10 +490,7 @@ void llsc_decode(const uint8_t *data, size_t size, struct llsc_prog *p)
     if (size) {
         memcpy(hdr, data, size < LLSC_HDR_LEN ? size : LLSC_HDR_LEN);
     }
-    memset(&p->cfg, 0, sizeof(p->cfg));
-    for (unsigned h = 0; h < LLSC_HDR_LEN; h++) {
-        cfg_byte(&p->cfg, h, hdr[h]);
-    }
+    cfg_decode(&p->cfg, hdr);
     layout_init(&L, &p->cfg);
     default_block(&p->cfg, &L, &p->ops[0]);
     p->nops = 1;
@@ -452,11 +506,13 @@ void llsc_decode(const uint8_t *data, size_t size, struct llsc_prog *p)
         }
         at += 1 + n;
     }
+    p->nplugs = L.present - p->cfg.max_cpus;
 }
 
 bool llsc_prog_equal(const struct llsc_prog *a, const struct llsc_prog *b)
 {
-    if (memcmp(&a->cfg, &b->cfg, sizeof(a->cfg)) != 0 || a->nops != b->nops) {
+    if (memcmp(&a->cfg, &b->cfg, sizeof(a->cfg)) != 0 || a->nops != b->nops ||
+        a->nplugs != b->nplugs) {
         return false;
     }
     for (unsigned i = 0; i < a->nops; i++) {
@@ -478,10 +534,10 @@ void llsc_cfg_format(const struct llsc_cfg *c, char *buf, size_t len)
     snprintf(buf, len,
              "config cpus=%u hotplug=%u cell=%u mttcg=%d be_host=%d "
              "mmu_modes=%u tlb_bits=%u vtlb=%u page_bits=%u history=%u "
-             "ram0_pages=%u ram0_max_pages=%u",
+             "ram0_pages=%u ram0_max_pages=%u block_bits=%u ram_pages=%u",
              c->cpus, c->hotplug, c->cell_sz, c->mttcg, c->be_host,
              c->mmu_modes, c->tlb_bits, c->vtlb, c->page_bits, c->history,
-             c->ram0_pages, c->ram0_max_pages);
+             c->ram0_pages, c->ram0_max_pages, c->block_bits, c->ram_pages);
 }
 
 static const char *flags_name(unsigned f)
@@ -542,6 +598,9 @@ void llsc_op_format(const struct llsc_op *op, char *buf, size_t len)
     case LOP_MAP:
         snprintf(buf, len, "%s vaddr=0x%llx paddr=0x%llx", name, addr, val);
         break;
+    case LOP_CPU_PLUG:
+        snprintf(buf, len, "%s", name);
+        break;
     default:
         snprintf(buf, len, "?");
     }
@@ -580,6 +639,8 @@ static void llsc_to_text(const uint8_t *data, size_t len, FILE *out)
         if (op->kind == LOP_RAM_ADD && op->expect == 0) {
             fprintf(out, "%-52s # op %u -> 0x%llx\n", line, i,
                     (unsigned long long)op->offset);
+        } else if (op->kind == LOP_CPU_PLUG) {
+            fprintf(out, "%-52s # op %u -> vCPU%u\n", line, i, op->cpu);
         } else if (op->kind >= LOP_RAM_ADD && op->kind <= LOP_REMOVE &&
                    op->expect != 0) {
             fprintf(out, "%-52s # op %u -> %s\n", line, i,
@@ -719,27 +780,30 @@ static bool need(struct enc *e, struct kv *kv, const char *op, const char *key,
 static bool parse_config(struct enc *e, struct kv *kv, struct llsc_cfg *c,
                          uint8_t hdr[LLSC_HDR_LEN])
 {
+    /* Each key with the group of header bytes that decides it (h0 and h1
+     * together, then h2, h3, h4: see cfg_decode). */
     static const struct {
         const char *key;
         size_t off;
         bool boolean;
+        unsigned group;
     } keys[] = {
-#define K(name, field, b) {name, offsetof(struct llsc_cfg, field), b}
-        K("cpus", cpus, false),         K("hotplug", hotplug, false),
-        K("cell", cell_sz, false),      K("mttcg", mttcg, true),
-        K("be_host", be_host, true),    K("mmu_modes", mmu_modes, false),
-        K("tlb_bits", tlb_bits, false), K("vtlb", vtlb, false),
-        K("page_bits", page_bits, false), K("history", history, false),
-        K("ram0_pages", ram0_pages, false),
-        K("ram0_max_pages", ram0_max_pages, false),
+#define K(name, field, b, g) {name, offsetof(struct llsc_cfg, field), b, g}
+        K("cpus", cpus, false, 0),         K("hotplug", hotplug, false, 0),
+        K("cell", cell_sz, false, 0),      K("mttcg", mttcg, true, 0),
+        K("be_host", be_host, true, 0),    K("mmu_modes", mmu_modes, false, 0),
+        K("tlb_bits", tlb_bits, false, 1), K("vtlb", vtlb, false, 1),
+        K("page_bits", page_bits, false, 1), K("history", history, false, 2),
+        K("ram0_pages", ram0_pages, false, 2),
+        K("ram0_max_pages", ram0_max_pages, false, 2),
+        K("block_bits", block_bits, false, 3), K("ram_pages", ram_pages, false, 3),
 #undef K
     };
+    bool given[sizeof(keys) / sizeof(keys[0])] = {false};
+    static const uint8_t zero[LLSC_HDR_LEN];
     struct llsc_cfg want, got;
 
-    memset(&want, 0, sizeof(want));
-    for (unsigned h = 0; h < LLSC_HDR_LEN; h++) {
-        cfg_byte(&want, h, 0);
-    }
+    cfg_decode(&want, zero);
     for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
         uint64_t v;
         bool found;
@@ -749,6 +813,7 @@ static bool parse_config(struct enc *e, struct kv *kv, struct llsc_cfg *c,
         if (!found) {
             continue;
         }
+        given[k] = true;
         if (keys[k].boolean) {
             if (v > 1) {
                 return fail(e, "config: %s=%llu must be 0 or 1", keys[k].key,
@@ -766,36 +831,64 @@ static bool parse_config(struct enc *e, struct kv *kv, struct llsc_cfg *c,
     if (!no_unknown_keys(e, kv, "config")) {
         return false;
     }
-    memset(&got, 0, sizeof(got));
-    for (unsigned h = 0; h < LLSC_HDR_LEN; h++) {
-        unsigned x;
-        for (x = 0; x < 256; x++) {
-            cfg_byte(&got, h, (uint8_t)x);
-            if (cfg_byte_equal(&got, &want, h)) {
+    /* Group by group, in the order the decoder depends on them: h0 and h1
+     * together, then h2 (capped by the vCPU count), h3, h4 (capped by the
+     * page size); each with the bytes before it already chosen. An omitted
+     * key takes what zero bytes give it there (capped like any value). */
+    memset(hdr, 0, LLSC_HDR_LEN);
+    for (unsigned g = 0; g < CFG_GROUPS; g++) {
+        const unsigned lo = g == 0 ? 0 : g + 1, nb = g == 0 ? 2 : 1;
+        unsigned x, end = 1u << (8 * nb);
+        struct llsc_cfg dflt;
+        cfg_decode(&dflt, hdr);
+        for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+            if (!given[k] && keys[k].group == g) {
+                memcpy((char *)&want + keys[k].off, (const char *)&dflt + keys[k].off,
+                       keys[k].boolean ? sizeof(bool) : sizeof(unsigned));
+            }
+        }
+        for (x = 0; x < end; x++) {
+            bool same = true;
+            hdr[lo] = (uint8_t)x;
+            if (nb == 2) {
+                hdr[lo + 1] = (uint8_t)(x >> 8);
+            }
+            cfg_decode(&got, hdr);
+            for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]) && same; k++) {
+                const char *a = (const char *)&got + keys[k].off;
+                const char *b = (const char *)&want + keys[k].off;
+                same = keys[k].group != g ||
+                       (keys[k].boolean ? *(const bool *)a == *(const bool *)b
+                                        : *(const unsigned *)a == *(const unsigned *)b);
+            }
+            if (same) {
                 break;
             }
         }
-        if (x == 256) {
-            static const char *const what[LLSC_HDR_LEN] = {
-                "cpus (1..20)",
-                "hotplug (0..2), cell (8,16,32,64), mmu_modes (1,2,3,7)",
-                "tlb_bits (1,2,3,4,5,8), vtlb (0,1,2,3,4,7,8,16), page_bits (10..12)",
+        if (x == end) {
+            static const char *const what[CFG_GROUPS] = {
+                ("cpus (1..20; cell+1..cell+16, at most 64), hotplug (0..2), "
+                 "cell (8,16,32,64), mmu_modes (1,2,3,7; at most 2 with more "
+                 "than 22 vCPUs)"),
+                ("tlb_bits (1,2,3,4,5,8), vtlb (0,1,2,3,4,7,8,16), page_bits "
+                 "(10..12); tlb_bits and vtlb at most 4 with more than 22 vCPUs"),
                 "history (1,2,3,4,8,16,64,4096), ram0_pages (1..8), extra max pages (0,1,4,8)",
+                "block_bits (2,3,4,6), ram_pages (32,64,128; at most 128 KiB)",
             };
-            return fail(e, "config: not expressible: %s", what[h]);
+            return fail(e, "config: not expressible: %s", what[g]);
         }
-        hdr[h] = (uint8_t)x;
     }
     *c = got;
     return true;
 }
 
-static int find_cpu_byte(const struct llsc_cfg *c, uint64_t cpu, uint64_t mmu,
-                         bool with_mmu)
+static int find_cpu_byte(const struct llsc_cfg *c, const struct layout *L, uint64_t cpu,
+                         uint64_t mmu, bool with_mmu)
 {
     for (unsigned b = 0; b < 256; b++) {
-        if ((b & 31u) % c->max_cpus == cpu &&
-            (!with_mmu || (b >> 5) % c->mmu_modes == mmu)) {
+        struct llsc_op o;
+        decode_cpu(c, L, (uint8_t)b, &o);
+        if (o.cpu == cpu && (!with_mmu || o.mmu == mmu)) {
             return (int)b;
         }
     }
@@ -833,8 +926,8 @@ static int find_flags_byte(unsigned flags)
     return -1;
 }
 
-static bool enc_cpu(struct enc *e, const struct llsc_cfg *c, struct kv *kv,
-                    const char *op, bool with_mmu, struct llsc_op *o)
+static bool enc_cpu(struct enc *e, const struct llsc_cfg *c, const struct layout *L,
+                    struct kv *kv, const char *op, bool with_mmu, struct llsc_op *o)
 {
     uint64_t cpu, mmu;
     int x;
@@ -846,15 +939,15 @@ static bool enc_cpu(struct enc *e, const struct llsc_cfg *c, struct kv *kv,
     if (!with_mmu) {
         mmu = 0;
     }
-    if (cpu >= c->max_cpus) {
-        return fail(e, "%s: cpu=%llu out of range (max_cpus %u)", op,
-                    (unsigned long long)cpu, c->max_cpus);
+    if (cpu >= L->present) {
+        return fail(e, "%s: cpu=%llu out of range (%u vCPUs present)", op,
+                    (unsigned long long)cpu, L->present);
     }
     if (mmu >= c->mmu_modes) {
         return fail(e, "%s: mmu=%llu out of range (mmu_modes %u)", op,
                     (unsigned long long)mmu, c->mmu_modes);
     }
-    x = find_cpu_byte(c, cpu, mmu, with_mmu);
+    x = find_cpu_byte(c, L, cpu, mmu, with_mmu);
     if (x < 0) {
         return fail(e, "%s: cpu=%llu mmu=%llu not expressible", op,
                     (unsigned long long)cpu, (unsigned long long)mmu);
@@ -989,7 +1082,7 @@ static bool encode_line(struct enc *e, const struct llsc_cfg *c,
     case LOP_LOAD:
     case LOP_SC:
     case LOP_STORE:
-        if (!enc_cpu(e, c, &kv, name, true, &o) ||
+        if (!enc_cpu(e, c, L, &kv, name, true, &o) ||
             !need(e, &kv, name, "addr", &a) || !enc_addr(e, L, a, false, name) ||
             !enc_size(e, &kv, name, true, &o)) {
             return false;
@@ -1001,12 +1094,12 @@ static bool encode_line(struct enc *e, const struct llsc_cfg *c,
     case LOP_CLREX:
     case LOP_RUN_WORK:
     case LOP_TLB_FLUSH:
-        if (!enc_cpu(e, c, &kv, name, false, &o)) {
+        if (!enc_cpu(e, c, L, &kv, name, false, &o)) {
             return false;
         }
         break;
     case LOP_TLB_FLUSH_PAGE:
-        if (!enc_cpu(e, c, &kv, name, false, &o) ||
+        if (!enc_cpu(e, c, L, &kv, name, false, &o) ||
             !need(e, &kv, name, "addr", &a) || !enc_addr(e, L, a, false, name)) {
             return false;
         }
@@ -1088,6 +1181,13 @@ static bool encode_line(struct enc *e, const struct llsc_cfg *c,
         (void)layout_resize(L, a, b);
         break;
     }
+    case LOP_CPU_PLUG:
+        if (L->present == L->plug_max) {
+            return fail(e, "cpu_plug: no vCPU left to plug (%u present, at most %d "
+                        "plugged per input)", L->present, LLSC_MAX_PLUGS);
+        }
+        L->present++;
+        break;
     case LOP_MAP: {
         uint64_t j;
         if (!need(e, &kv, name, "vaddr", &a) || !need(e, &kv, name, "paddr", &b)) {
@@ -1129,10 +1229,7 @@ static int llsc_from_text(const char *text, uint8_t **out, size_t *outlen,
     if (errlen) {
         err[0] = 0;
     }
-    memset(&c, 0, sizeof(c));
-    for (unsigned h = 0; h < LLSC_HDR_LEN; h++) {
-        cfg_byte(&c, h, 0);
-    }
+    cfg_decode(&c, hdr);
     for (unsigned h = 0; h < LLSC_HDR_LEN; h++) {
         put(&e, 0);
     }

@@ -19,6 +19,8 @@
 #define ORC_TOUCHED_SLOTS 1024 /* hash set; when 3/4 full, TOUCHED checks all */
 #define ORC_NEAR 16
 #define ORC_MMIO_CHUNK 1024 /* the register file is allocated lazily */
+#define ORC_MAX_CODE_PAGES 32  /* pages with translated code tracked */
+#define ORC_MAX_MMIO_WANT 64   /* device byte writes expected between checks */
 
 struct orc_block {
     uint64_t off, used, max;
@@ -70,6 +72,17 @@ struct orc_write {
     unsigned size;
 };
 
+/* A page that had translated code (views section at the end). */
+struct orc_code_page {
+    uint64_t page;
+    bool code;          /* translations exist: protect_code since the last write */
+    bool must;          /* written while they existed, not judged yet */
+    bool fresh;         /* the system's count not read yet */
+    uint64_t seen;      /* the system's invalidation count at the last check */
+    long code_op;       /* the protect_code that made them */
+    char what[112];     /* the write that must invalidate them */
+};
+
 /* The last event, to attribute a memory divergence. */
 struct orc_footprint {
     const char *what;  /* "SC", "store", ... or a note */
@@ -114,7 +127,20 @@ struct orc {
     uint64_t *touched; /* hash set of line numbers + 1 (0: empty slot) */
     bool adopting;     /* orc_adopt_memory: take differing bytes, no verdict */
     long adopt_op;
+    /* Views the oracle models beside memory (views section at the end). */
+    unsigned ncode;
+    struct orc_code_page code[ORC_MAX_CODE_PAGES];
+    unsigned nmmio_want;
+    bool mmio_want_lost;
+    struct orc_mmio_write mmio_want[ORC_MAX_MMIO_WANT];
+    /* A memory check's first divergence inside the last access's bytes:
+     * reported only if no byte outside them diverges anywhere. */
+    bool inside_found;
+    uint64_t inside_pa;
 };
+
+static void views_note_byte(struct orc *o, const struct orc_byte *b, uint8_t val);
+static void views_forget_block(struct orc *o, uint64_t off, uint64_t max);
 
 static void touch_line(struct orc *o, uint64_t line)
 {
@@ -268,6 +294,7 @@ int orc_ram_resize(struct orc *o, uint64_t offset, uint64_t used)
     if (!b || used == 0 || used > b->max) {
         return -1;
     }
+    views_forget_block(o, b->off, b->max);
     b->used = used;
     return 0;
 }
@@ -280,6 +307,7 @@ int orc_ram_remove(struct orc *o, uint64_t offset)
     if (!b) {
         return -1;
     }
+    views_forget_block(o, b->off, b->max);
     free(b->mem);
     *b = o->blocks[--o->nblocks];
     return 0;
@@ -466,6 +494,7 @@ static void do_write(struct orc *o, long op, int writer, int kind,
         }
         *a->b[k].p = val_byte(w, size, be, k);
         e.pa[e.n++] = a->b[k].pa;
+        views_note_byte(o, &a->b[k], *a->b[k].p);
     }
     if (e.n == 0) {
         return;
@@ -952,22 +981,32 @@ static void hexbytes(char *buf, size_t len, const uint8_t *b, unsigned n)
     }
 }
 
+static bool byte_is_rom(const struct orc *o, uint64_t pa);
+static void where_note(const struct orc *o, uint64_t pa, char *buf, size_t len);
+static void footprint_text(struct orc *o, orc_peek_fn peek, void *ctx, char *buf,
+                           size_t len);
+
 /* Report the divergence starting at index i of a region at base. */
 static bool report_diff(struct orc *o, uint64_t base, const uint8_t *model,
                         const uint8_t *sys, size_t len, size_t i,
-                        bool outside, struct orc_verdict *v)
+                        bool outside, orc_peek_fn peek, void *ctx,
+                        struct orc_verdict *v)
 {
     const char *prop;
     size_t j = i;
-    char got[32], want[32], what[96];
+    char got[32], want[32], what[96], where[80], access[200] = "";
 
     while (j + 1 < len && j + 1 - i < 8 && model[j + 1] != sys[j + 1]) {
         j++;
     }
     hexbytes(got, sizeof(got), sys + i, (unsigned)(j - i + 1));
     hexbytes(want, sizeof(want), model + i, (unsigned)(j - i + 1));
-    if (o->last.is_sc && o->last.status == 1) {
+    where_note(o, base + i, where, sizeof(where));
+    if (byte_is_rom(o, base + i)) {
+        prop = "rom-written";
+    } else if (o->last.is_sc && o->last.status == 1) {
         prop = "failed-sc-wrote";
+        footprint_text(o, peek, ctx, access, sizeof(access));
     } else if (outside && (o->last.writes || o->last.maybe)) {
         prop = "stray-write";
     } else if (o->last.is_sc && o->last.status == 0) {
@@ -978,9 +1017,9 @@ static bool report_diff(struct orc *o, uint64_t base, const uint8_t *model,
         prop = "memory-mismatch";
     }
     describe_last(o, what, sizeof(what));
-    return verdict(v, prop, "%s: 0x%llx..0x%llx hold %s, expected %s", what,
+    return verdict(v, prop, "%s: 0x%llx..0x%llx%s hold %s, expected %s%s", what,
                    (unsigned long long)(base + i), (unsigned long long)(base + j),
-                   got, want);
+                   where, got, want, access);
 }
 
 /* Who wrote what the model adopts: the last access if it wrote, else
@@ -1059,12 +1098,12 @@ static bool compare_region(struct orc *o, uint64_t base, uint8_t *model,
                 }
                 if (!in_footprint(o, base + done + i)) {
                     return report_diff(o, base + done, model + done, buf, n, i,
-                                       true, v);
+                                       true, peek, ctx, v);
                 }
             }
-            if (first != SIZE_MAX) {
-                return report_diff(o, base + done, model + done, buf, n, first,
-                                   false, v);
+            if (first != SIZE_MAX && !o->inside_found) {
+                o->inside_found = true;
+                o->inside_pa = base + done + first;
             }
         }
         done += n;
@@ -1116,8 +1155,25 @@ static bool compare_range(struct orc *o, uint64_t lo, uint64_t hi,
     return true;
 }
 
+static bool check_regions(struct orc *o, enum orc_check what, orc_peek_fn peek,
+                          void *ctx, struct orc_verdict *v);
+static bool report_inside(struct orc *o, orc_peek_fn peek, void *ctx,
+                          struct orc_verdict *v);
+
+/* Bytes outside the last access's footprint are looked for everywhere
+ * first: a stray write is named as such, not by its symptom inside. */
 bool orc_check_memory(struct orc *o, enum orc_check what, orc_peek_fn peek,
                       void *ctx, struct orc_verdict *v)
+{
+    o->inside_found = false;
+    if (!check_regions(o, what, peek, ctx, v)) {
+        return false;
+    }
+    return !o->inside_found || report_inside(o, peek, ctx, v);
+}
+
+static bool check_regions(struct orc *o, enum orc_check what, orc_peek_fn peek,
+                          void *ctx, struct orc_verdict *v)
 {
     const uint64_t ms = o->p.mmio_size;
 
@@ -1195,4 +1251,270 @@ void orc_adopt_memory(struct orc *o, long op, orc_peek_fn peek, void *ctx)
 void orc_get_liveness(const struct orc *o, struct orc_liveness *out)
 {
     *out = o->live;
+}
+
+/* ---- views the oracle models itself: translated code, the device's log ----
+ *
+ * Beside memory the system shows two more things a write must do, and the
+ * oracle keeps its own model of each (nothing is taken from a counter the
+ * system keeps about its own mistakes):
+ *  - translated code: after protect_code, the first write to any byte of
+ *    the page must invalidate the page's translations (the system's count of
+ *    invalidations for the page goes up); an invalidation without a write is
+ *    allowed (only conservative). A RAM-map change of a block forgets its
+ *    pages (QEMU's resize marks them dirty for CODE without invalidating).
+ *  - the device's write log: between two checks, the device must have
+ *    received exactly the MMIO bytes the model wrote, each once, with its
+ *    value. */
+
+static bool byte_is_rom(const struct orc *o, uint64_t pa)
+{
+    struct orc_byte b;
+
+    locate(o, pa, &b);
+    return b.p && b.rom;
+}
+
+/* " (in block 0x..'s unmapped tail)" for a byte in [used, max) of a block. */
+static void where_note(const struct orc *o, uint64_t pa, char *buf, size_t len)
+{
+    buf[0] = 0;
+    for (unsigned i = 0; i < o->nblocks; i++) {
+        const struct orc_block *b = &o->blocks[i];
+        if (pa >= b->off + b->used && pa < b->off + b->max) {
+            snprintf(buf, len, " (in the unmapped tail [0x%llx, 0x%llx) of block 0x%llx)",
+                     (unsigned long long)(b->off + b->used),
+                     (unsigned long long)(b->off + b->max),
+                     (unsigned long long)b->off);
+        }
+    }
+}
+
+/* "; the whole access: 0x..-0x.. hold .., memory should hold .." */
+static void footprint_text(struct orc *o, orc_peek_fn peek, void *ctx, char *buf,
+                           size_t len)
+{
+    const struct orc_footprint *f = &o->last;
+    char ranges[96] = "", got[32], want[32];
+    uint8_t sys[ORC_MAX_ACCESS], mod[ORC_MAX_ACCESS];
+    size_t at = 0;
+
+    for (unsigned k = 0; k < f->n; k++) {
+        struct orc_byte b;
+        locate(o, f->pa[k], &b);
+        mod[k] = b.p ? *b.p : 0;
+        if (peek(ctx, f->pa[k], &sys[k], 1) != 0) {
+            sys[k] = mod[k];
+        }
+        if (k == 0 || f->pa[k] != f->pa[k - 1] + 1) {
+            unsigned e = k;
+            while (e + 1 < f->n && f->pa[e + 1] == f->pa[e] + 1) {
+                e++;
+            }
+            at += (size_t)snprintf(ranges + at, sizeof(ranges) - at, "%s0x%llx..0x%llx",
+                                   k ? ", " : "", (unsigned long long)f->pa[k],
+                                   (unsigned long long)f->pa[e]);
+            if (at >= sizeof(ranges)) {
+                at = sizeof(ranges) - 1;
+            }
+        }
+    }
+    hexbytes(got, sizeof(got), sys, f->n);
+    hexbytes(want, sizeof(want), mod, f->n);
+    snprintf(buf, len, "; its %u bytes %s hold %s, memory should hold %s (unchanged)",
+             f->n, ranges, got, want);
+}
+
+static struct orc_code_page *code_page(struct orc *o, uint64_t page, bool add)
+{
+    for (unsigned i = 0; i < o->ncode; i++) {
+        if (o->code[i].page == page) {
+            return &o->code[i];
+        }
+    }
+    if (!add) {
+        return NULL;
+    }
+    for (unsigned i = 0; i < o->ncode; i++) {
+        struct orc_code_page *c = &o->code[i];
+        if (!c->code && !c->must && !c->fresh) {
+            memset(c, 0, sizeof(*c)); /* reuse a page that holds no code */
+            c->page = page;
+            c->fresh = true;
+            return c;
+        }
+    }
+    if (o->ncode == ORC_MAX_CODE_PAGES) {
+        return NULL; /* not tracked: can only hide a finding */
+    }
+    memset(&o->code[o->ncode], 0, sizeof(o->code[0]));
+    o->code[o->ncode].page = page;
+    o->code[o->ncode].fresh = true;
+    return &o->code[o->ncode++];
+}
+
+void orc_protect_code(struct orc *o, long op, uint64_t pa)
+{
+    struct orc_code_page *c;
+
+    set_other(o, "protect_code");
+    c = code_page(o, pa & o->page_mask, true);
+    if (c) {
+        c->code = true;
+        c->code_op = op;
+    }
+}
+
+/* do_write calls this for every byte it writes. */
+static void views_note_byte(struct orc *o, const struct orc_byte *b, uint8_t val)
+{
+    struct orc_code_page *c;
+
+    if (b->pa >= o->p.mmio_base && b->pa - o->p.mmio_base < o->p.mmio_size) {
+        if (o->nmmio_want == ORC_MAX_MMIO_WANT) {
+            o->mmio_want_lost = true;
+            return;
+        }
+        o->mmio_want[o->nmmio_want].off = b->pa - o->p.mmio_base;
+        o->mmio_want[o->nmmio_want].val = val;
+        o->nmmio_want++;
+        return;
+    }
+    c = code_page(o, b->pa & o->page_mask, false);
+    if (c && c->code) {
+        c->code = false;
+        c->must = true;
+        describe_last(o, c->what, sizeof(c->what));
+    }
+}
+
+static void views_forget_block(struct orc *o, uint64_t off, uint64_t max)
+{
+    for (unsigned i = 0; i < o->ncode;) {
+        if (o->code[i].page >= off && o->code[i].page - off < max) {
+            o->code[i] = o->code[--o->ncode];
+        } else {
+            i++;
+        }
+    }
+}
+
+bool orc_check_code(struct orc *o, orc_code_fn fn, void *ctx, struct orc_verdict *v)
+{
+    for (unsigned i = 0; i < o->ncode; i++) {
+        struct orc_code_page *c = &o->code[i];
+        uint64_t n = fn(ctx, c->page);
+        if (c->fresh) {
+            c->seen = n;
+            c->fresh = false;
+        } else if (c->must && n == c->seen) {
+            c->must = false;
+            return verdict(v, "code-not-invalidated",
+                           "%s wrote page 0x%llx, which holds code translated at op "
+                           "%ld, and the page's translations were not invalidated "
+                           "(%llu invalidation(s) so far)",
+                           c->what, (unsigned long long)c->page, c->code_op,
+                           (unsigned long long)n);
+        } else if (n != c->seen) {
+            c->code = false; /* invalidated, written or not */
+            c->seen = n;
+        }
+        c->must = false;
+    }
+    return true;
+}
+
+bool orc_check_mmio_writes(struct orc *o, const struct orc_mmio_write *w, size_t n,
+                           bool complete, struct orc_verdict *v)
+{
+    bool got[ORC_MAX_MMIO_WANT] = {false};
+    const char *wrong = o->last.is_sc ? "sc-wrong-write"
+                        : o->last.writes ? "store-wrong-write"
+                                         : "memory-mismatch";
+    char what[96];
+    bool ok = true;
+
+    if (n == 0 && o->nmmio_want == 0) {
+        return true; /* the common case: no device write expected or made */
+    }
+    describe_last(o, what, sizeof(what));
+    for (size_t i = 0; ok && complete && !o->mmio_want_lost && i < n; i++) {
+        unsigned j, seen = o->nmmio_want;
+        for (j = 0; j < o->nmmio_want; j++) {
+            if (o->mmio_want[j].off == w[i].off) {
+                seen = j;
+                if (!got[j]) {
+                    break;
+                }
+            }
+        }
+        if (j < o->nmmio_want) {
+            got[j] = true;
+            if (o->mmio_want[j].val != w[i].val) {
+                ok = verdict(v, wrong, "%s: the device received 0x%02x at offset 0x%llx, "
+                             "expected 0x%02x", what, w[i].val,
+                             (unsigned long long)w[i].off, o->mmio_want[j].val);
+            }
+        } else if (seen < o->nmmio_want) {
+            ok = verdict(v, "mmio-double-write",
+                         "%s: the device received offset 0x%llx (0x%llx) twice in "
+                         "one access (0x%02x, then 0x%02x)",
+                         what, (unsigned long long)w[i].off,
+                         (unsigned long long)(o->p.mmio_base + w[i].off),
+                         o->mmio_want[seen].val, w[i].val);
+        } else {
+            ok = verdict(v, o->last.is_sc && o->last.status == 1 ? "failed-sc-wrote"
+                                                                  : "stray-write",
+                         "%s: the device received 0x%02x at offset 0x%llx (0x%llx), "
+                         "a byte the access did not write",
+                         what, w[i].val, (unsigned long long)w[i].off,
+                         (unsigned long long)(o->p.mmio_base + w[i].off));
+        }
+    }
+    for (unsigned j = 0; ok && complete && !o->mmio_want_lost && j < o->nmmio_want; j++) {
+        if (!got[j]) {
+            ok = verdict(v, wrong, "%s: the device never received offset 0x%llx (0x%llx)",
+                         what, (unsigned long long)o->mmio_want[j].off,
+                         (unsigned long long)(o->p.mmio_base + o->mmio_want[j].off));
+        }
+    }
+    o->nmmio_want = 0;
+    o->mmio_want_lost = false;
+    return ok;
+}
+
+/* The model byte at pa: blocks up to max_length, the register file. */
+static uint8_t *model_byte(struct orc *o, uint64_t pa)
+{
+    for (unsigned i = 0; i < o->nblocks; i++) {
+        struct orc_block *b = &o->blocks[i];
+        if (pa >= b->off && pa - b->off < b->max) {
+            return b->mem + (pa - b->off);
+        }
+    }
+    if (pa >= o->p.mmio_base && pa - o->p.mmio_base < o->p.mmio_size) {
+        return mmio_byte(o, pa - o->p.mmio_base);
+    }
+    return NULL;
+}
+
+/* Report the divergence a memory check found at o->inside_pa. */
+static bool report_inside(struct orc *o, orc_peek_fn peek, void *ctx,
+                          struct orc_verdict *v)
+{
+    uint8_t model[8], sys[8];
+    size_t n = 0;
+
+    for (; n < sizeof(model); n++) {
+        uint8_t *p = model_byte(o, o->inside_pa + n);
+        if (!p || peek(ctx, o->inside_pa + n, &sys[n], 1) != 0) {
+            break;
+        }
+        model[n] = *p;
+    }
+    if (n == 0) {
+        return verdict(v, "oracle-usage", "divergence at 0x%llx vanished",
+                       (unsigned long long)o->inside_pa);
+    }
+    return report_diff(o, o->inside_pa, model, sys, n, 0, false, peek, ctx, v);
 }

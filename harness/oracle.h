@@ -16,6 +16,12 @@
  *                      successful SC did not write w exactly  -> sc-wrong-write
  *                      store/DMA did not write its value      -> store-wrong-write
  *                      a write outside the accessed bytes     -> stray-write
+ *                        (the unmapped tail [used, max) included)
+ *                      ROM bytes changed                      -> rom-written
+ *                      a page's translated code survived a    -> code-not-
+ *                        write to the page                       invalidated
+ *                      the device received a byte twice in    -> mmio-double-
+ *                        one access                              write
  *                      LL/load value differs from memory      -> load-value
  *                      other memory divergence                -> memory-mismatch
  *                      fault/success disagrees with the map   -> access-error
@@ -130,6 +136,30 @@ bool orc_check_memory(struct orc *o, enum orc_check what, orc_peek_fn peek,
  * returned a wrong value reserved that value); this takes its memory, so
  * judging can go on from what the system did (known.h). */
 void orc_adopt_memory(struct orc *o, long op, orc_peek_fn peek, void *ctx);
+
+/* Views of the system the oracle models itself, beside memory.
+ * Translated code: protect_code made translations from the page of pa (call
+ * it once the system accepted it). The first write to the page must
+ * invalidate them; RAM-map changes of a block forget its pages. */
+void orc_protect_code(struct orc *o, long op, uint64_t pa);
+/* How many times the system has invalidated the translations of page pa. */
+typedef uint64_t (*orc_code_fn)(void *ctx, uint64_t pa);
+/* Since the last call: a page written while it held translations must have
+ * been invalidated (code-not-invalidated). An invalidation without a write is
+ * allowed. Call after every event. */
+bool orc_check_code(struct orc *o, orc_code_fn fn, void *ctx,
+                    struct orc_verdict *v);
+/* The device's write log: the byte writes the device received since the last
+ * call, in order, must be exactly the MMIO bytes the model wrote since then,
+ * each once with its value (mmio-double-write, stray-write, failed-sc-wrote,
+ * *-wrong-write). complete=false: the system lost entries; nothing is judged
+ * and the expectations are dropped. Call after every event. */
+struct orc_mmio_write {
+    uint64_t off; /* offset in the register file */
+    uint8_t val;
+};
+bool orc_check_mmio_writes(struct orc *o, const struct orc_mmio_write *w,
+                           size_t n, bool complete, struct orc_verdict *v);
 
 /* Whether every byte of [va, va+size) is mapped (RAM or MMIO). */
 bool orc_mapped(const struct orc *o, uint64_t va, unsigned size);

@@ -34,7 +34,7 @@ int sut_config_check(const sut_config *c)
     }
     unsigned max_cpus = c->max_cpus ? c->max_cpus : c->smp_cpus;
     if (c->smp_cpus < 1 || c->smp_cpus > SUT_MAX_CPUS || max_cpus < c->smp_cpus ||
-        max_cpus > SUT_MAX_CPUS) {
+        max_cpus > SUT_MAX_CPUS || c->plug_cpus > SUT_MAX_CPUS - max_cpus) {
         return SUT_EINVAL;
     }
     if (c->page_bits < SUT_MIN_PAGE_BITS || c->page_bits > SUT_MAX_PAGE_BITS ||
@@ -52,7 +52,7 @@ int sut_config_check(const sut_config *c)
     if (c->ram_limit < page || c->ram_limit > SUT_MAX_RAM_LIMIT || (c->ram_limit & (page - 1))) {
         return SUT_EINVAL;
     }
-    if (c->dirty_block_bits < 6 || c->dirty_block_bits > 21) {
+    if (c->dirty_block_bits < 2 || c->dirty_block_bits > 21) {
         return SUT_EINVAL;
     }
     return SUT_OK;

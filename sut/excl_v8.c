@@ -23,10 +23,18 @@ void cpu_physical_memory_unset_excl(sut_machine *m, uint64_t addr)
     }
 }
 
+bool excl_v8_bit_in_bounds(const sut_machine *m, uint64_t addr)
+{
+    long bit;
+    return excl_word_map(m, addr, &bit) != NULL;
+}
+
 bool cpu_physical_memory_is_excl(const sut_machine *m, uint64_t addr)
 {
     long bit;
     if (!excl_word_map(m, addr, &bit)) {
+        /* test_bit past the storage: a host out-of-bounds read in QEMU. */
+        STAT_INC((sut_machine *)m, excl_bitmap_oob);
         return false;
     }
     return !dirty_get(m, addr, DIRTY_MEMORY_EXCLUSIVE);

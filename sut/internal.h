@@ -34,10 +34,13 @@ typedef struct ram_block {
     uint64_t max_length;
     unsigned flags;
     uint8_t *host;         /* max_length bytes */
+    uint64_t *tb_inval;    /* per page of max_length: translations invalidated */
 } ram_block;
 
-/* RCU-published list of blocks (base QEMU: the block list is RCU). Retired
- * lists and blocks are freed at machine teardown: a conservative grace period. */
+/* RCU-published list of blocks (base QEMU: the block list is RCU), in QEMU's
+ * order: by decreasing max_length, a new block after those of equal size.
+ * Retired lists and blocks are freed at machine teardown: a conservative
+ * grace period. */
 typedef struct ram_list {
     unsigned n;
     ram_block *b[SUT_MAX_BLOCKS];
@@ -65,6 +68,7 @@ enum phys_kind { PHYS_RAM, PHYS_ROM, PHYS_MMIO };
 typedef struct iotlb_entry {
     uint64_t addr;         /* (ram_addr or region offset) page - vaddr page */
     uint8_t kind;
+    uint32_t fill;         /* the machine's fill count when it was filled */
 } iotlb_entry;
 
 enum work_kind { WORK_FLUSH_V6MT, WORK_FLUSH };
@@ -77,6 +81,7 @@ typedef struct sut_cpu {
     tlb_entry *vtlb;       /* [mmu_modes][vtlb_size] */
     iotlb_entry *viotlb;
     unsigned vtlb_index;
+    bool tlb_filled;       /* an entry was filled since the last full flush */
 
     /* LL/SC context (v6 CPU_COMMON, v8 CPUState). */
     int ll_sc_context;
@@ -95,11 +100,14 @@ typedef struct sut_cpu {
 
     /* fixed: exec region for start_exclusive (guarded by m->excl_mutex). */
     bool running;
-
-    /* W19 instrumentation: device writes made by the current guest store. */
-    unsigned mmio_nw;
-    struct { uint32_t off, len; } mmio_w[16];
 } sut_cpu;
+
+/* The MMIO device: a register file that logs every byte written to it. */
+typedef struct mmio_device {
+    uint8_t regs[SUT_MMIO_SIZE];
+    uint64_t nlog;                   /* byte writes received */
+    sut_mmio_write log[SUT_MMIO_LOG_MAX];
+} mmio_device;
 
 struct variant_ops;
 
@@ -124,7 +132,7 @@ struct sut_machine {
     struct { uint64_t vpage, ppage; } alias[64];
 
     /* MMIO device: a register file plus the v8 MemoryRegion flag. */
-    uint8_t *mmio;                   /* SUT_MMIO_SIZE bytes, on first write */
+    mmio_device *mmio;               /* allocated on the first write */
     void *cpu_tables;                /* every vCPU's TLB arrays, one slab */
     bool mmio_pending_excl_access;
 
@@ -145,8 +153,16 @@ struct sut_machine {
     bool exclusive_active;
 
     sut_stats stats;                 /* counters updated atomically */
+    unsigned ncpus;                  /* vCPUs that exist (cpu_plug adds) */
+    unsigned ncpus_alloc;            /* max_cpus + plug_cpus */
     sut_cpu cpus[];
 };
+
+/* CPU_FOREACH: the vCPUs that exist now. */
+static inline unsigned cpus_present(const sut_machine *m)
+{
+    return __atomic_load_n(&m->ncpus, __ATOMIC_ACQUIRE);
+}
 
 #define STAT_INC(m, field) __atomic_fetch_add(&(m)->stats.field, 1, __ATOMIC_RELAXED)
 
@@ -196,13 +212,18 @@ void dirty_set_range(sut_machine *m, uint64_t start, uint64_t length, unsigned m
 void dirty_clear_range(sut_machine *m, uint64_t start, uint64_t length, unsigned mask);
 bool dirty_get(const sut_machine *m, uint64_t ram_addr, unsigned client);
 bool ram_is_clean(const sut_machine *m, uint64_t ram_addr);
+/* tb_invalidate_phys_page: if translations exist for the page (CODE client
+ * clean), drop them (CODE dirty) and count it. */
+void tb_invalidate_phys_page(sut_machine *m, uint64_t ram_addr);
 unsigned long *dirty_block_word_map(const sut_machine *m, unsigned client,
                                     uint64_t page, long *bit);
 
 /* The MMIO register file: reads of a device nobody wrote see zeros; the
  * first write allocates it (most fuzz inputs never touch MMIO). */
 const uint8_t *mmio_regs(const sut_machine *m);
-uint8_t *mmio_regs_writable(sut_machine *m);
+/* The device receives byte val at offset off (logged); false if the device
+ * could not be allocated. */
+bool mmio_device_write(sut_machine *m, uint64_t off, uint8_t val);
 
 /* Pages the dirty storage covers; grown by hotplug while vCPUs read it. */
 static inline uint64_t dirty_pages_get(const sut_machine *m)
@@ -220,6 +241,7 @@ bool excl_v6_cell_in_bounds(const sut_machine *m, uint64_t addr);
 /* excl_v8.c */
 void cpu_physical_memory_unset_excl(sut_machine *m, uint64_t addr);
 bool cpu_physical_memory_is_excl(const sut_machine *m, uint64_t addr);
+bool excl_v8_bit_in_bounds(const sut_machine *m, uint64_t addr);
 bool cpu_physical_memory_set_excl(sut_machine *m, uint64_t addr);
 void excl_history_put_addr(sut_machine *m, uint64_t hw_addr,
                            bool (*may_release)(sut_machine *, uint64_t));
@@ -244,6 +266,7 @@ int tlb_fill(sut_machine *m, sut_cpu *c, uint64_t vaddr, unsigned mmu);
 void tlb_flush_now(sut_machine *m, sut_cpu *c);
 void tlb_flush_page_now(sut_machine *m, sut_cpu *c, uint64_t vaddr);
 void tlb_flush_all_cpus_now(sut_machine *m);
+void tlb_flush_ram_map_changed(sut_machine *m);
 bool async_run_on_cpu(sut_machine *m, sut_cpu *c, enum work_kind w);
 int run_work(sut_machine *m, sut_cpu *c);
 void tlb_reset_dirty_range(sut_machine *m, uint64_t ram_addr);

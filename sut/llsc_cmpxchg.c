@@ -104,7 +104,7 @@ static int cmpxchg_sc(sut_machine *m, sut_cpu *c, unsigned mmu, uint64_t vaddr,
         } else {
             if (te->addr_write & SUT_TLB_NOTDIRTY) {
                 /* The atomic helpers' notdirty handling: invalidate first. */
-                dirty_set_range(m, hw, size, 1u << DIRTY_MEMORY_CODE);
+                tb_invalidate_phys_page(m, hw);
             }
             if (host_cmpxchg((uint8_t *)(uintptr_t)(vaddr + te->addend), size, expected,
                              desired)) {

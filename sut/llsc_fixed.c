@@ -29,7 +29,7 @@
 
 static bool fixed_may_release(sut_machine *m, uint64_t page)
 {
-    for (unsigned i = 0; i < m->cfg.max_cpus; i++) {
+    for (unsigned i = 0; i < cpus_present(m); i++) {
         if (range_live_overlaps(&m->cpus[i], page, m->page_size)) {
             return false;
         }
@@ -180,7 +180,7 @@ static void fixed_ram_set_dirty(sut_machine *m, uint64_t start, uint64_t len, ui
 
 static bool fixed_page_is_exclusive(const sut_machine *m, uint64_t ram_addr)
 {
-    return cpu_physical_memory_is_excl(m, ram_addr);
+    return excl_v8_bit_in_bounds(m, ram_addr) && cpu_physical_memory_is_excl(m, ram_addr);
 }
 
 const struct variant_ops sut_ops_fixed = {

@@ -31,7 +31,7 @@ static void v6_evict(sut_machine *m, sut_cpu *c, const tlb_entry *te, const iotl
 /* Every vCPU, the storing one included. */
 static void lookup_and_reset_cpus_ll_addr(sut_machine *m, uint64_t hw, unsigned size)
 {
-    for (unsigned i = 0; i < m->cfg.max_cpus; i++) {
+    for (unsigned i = 0; i < cpus_present(m); i++) {
         if (range_live_overlaps(&m->cpus[i], hw, size)) {
             m->cpus[i].range_begin = EXCLUSIVE_RESET_ADDR;
         }
@@ -104,7 +104,7 @@ static int v6st_ll(sut_machine *m, sut_cpu *c, unsigned mmu, uint64_t vaddr,
     /* Own cluster bit first: a cluster-mate then reads clean (W3). */
     cpu_physical_memory_set_excl_v6(m, hw, c->index);
     if (cpu_physical_memory_not_excl(m, hw, m->cfg.smp_cpus)) {
-        for (unsigned i = 0; i < m->cfg.max_cpus; i++) {
+        for (unsigned i = 0; i < cpus_present(m); i++) {
             sut_cpu *o = &m->cpus[i];
             if (o != c && cpu_physical_memory_not_excl(m, hw, o->index)) {
                 cpu_physical_memory_set_excl_v6(m, hw, o->index);
@@ -137,7 +137,7 @@ static int v6mt_ll(sut_machine *m, sut_cpu *c, unsigned mmu, uint64_t vaddr,
     pthread_mutex_lock(&m->excl_lock);
     if (__atomic_exchange_n(&m->exit_flush_request, 1, __ATOMIC_SEQ_CST) == 0 &&
         cpu_physical_memory_not_excl(m, hw, m->cfg.smp_cpus)) {
-        for (unsigned i = 0; i < m->cfg.max_cpus; i++) {
+        for (unsigned i = 0; i < cpus_present(m); i++) {
             sut_cpu *o = &m->cpus[i];
             if (o != c && cpu_physical_memory_not_excl(m, hw, o->index)) {
                 tlb_query_flush_cpu(m, o);

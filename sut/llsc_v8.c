@@ -33,7 +33,7 @@ bool reset_other_cpus_colliding_ll_addr(sut_machine *m, sut_cpu *self,
                                         uint64_t hw, uint64_t size)
 {
     bool any = false;
-    for (unsigned i = 0; i < m->cfg.max_cpus; i++) {
+    for (unsigned i = 0; i < cpus_present(m); i++) {
         sut_cpu *o = &m->cpus[i];
         if (o != self && range_live_overlaps(o, hw, size)) {
             o->range_begin = EXCLUSIVE_RESET_ADDR;
@@ -156,7 +156,7 @@ static int v8_ll(sut_machine *m, sut_cpu *c, unsigned mmu, uint64_t vaddr,
         if (cpu_physical_memory_set_excl(m, hw)) {
             excl_history_put_addr(m, hw, NULL);
             /* The bit is global: it cannot say who lacks TLB_EXCL. */
-            for (unsigned i = 0; i < m->cfg.max_cpus; i++) {
+            for (unsigned i = 0; i < cpus_present(m); i++) {
                 if (&m->cpus[i] != c) {
                     v8_tlb_flush(m, &m->cpus[i]);
                 }
@@ -195,7 +195,7 @@ static void v8_clrex(sut_machine *m, sut_cpu *c)
 
 static bool v8_page_is_exclusive(const sut_machine *m, uint64_t ram_addr)
 {
-    return cpu_physical_memory_is_excl(m, ram_addr);
+    return excl_v8_bit_in_bounds(m, ram_addr) && cpu_physical_memory_is_excl(m, ram_addr);
 }
 
 const struct variant_ops sut_ops_v8 = {

@@ -73,7 +73,7 @@ void start_exclusive(sut_machine *m, sut_cpu *self)
     m->exclusive_active = true;
     for (;;) {
         bool any = false;
-        for (unsigned i = 0; i < m->cfg.max_cpus; i++) {
+        for (unsigned i = 0; i < cpus_present(m); i++) {
             any |= &m->cpus[i] != self && m->cpus[i].running;
         }
         if (!any) {
@@ -104,27 +104,69 @@ static const uint8_t mmio_zeros[SUT_MMIO_SIZE];
 
 const uint8_t *mmio_regs(const sut_machine *m)
 {
-    const uint8_t *regs = __atomic_load_n(&m->mmio, __ATOMIC_ACQUIRE);
-    return regs ? regs : mmio_zeros;
+    const mmio_device *d = __atomic_load_n(&m->mmio, __ATOMIC_ACQUIRE);
+    return d ? d->regs : mmio_zeros;
 }
 
-uint8_t *mmio_regs_writable(sut_machine *m)
+static mmio_device *mmio_device_writable(sut_machine *m)
 {
-    uint8_t *regs = __atomic_load_n(&m->mmio, __ATOMIC_ACQUIRE);
-    if (!regs) {
-        uint8_t *fresh = calloc(1, SUT_MMIO_SIZE), *expected = NULL;
+    mmio_device *d = __atomic_load_n(&m->mmio, __ATOMIC_ACQUIRE);
+    if (!d) {
+        mmio_device *fresh = calloc(1, sizeof(*fresh)), *expected = NULL;
         if (!fresh) {
             return NULL;
         }
         if (__atomic_compare_exchange_n(&m->mmio, &expected, fresh, false,
                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-            regs = fresh;
+            d = fresh;
         } else {
             free(fresh); /* another vCPU's write got there first */
-            regs = expected;
+            d = expected;
         }
     }
-    return regs;
+    return d;
+}
+
+bool mmio_device_write(sut_machine *m, uint64_t off, uint8_t val)
+{
+    mmio_device *d = mmio_device_writable(m);
+    if (!d) {
+        return false;
+    }
+    uint64_t i = __atomic_fetch_add(&d->nlog, 1, __ATOMIC_RELAXED);
+    if (i < SUT_MMIO_LOG_MAX) {
+        d->log[i].off = (uint32_t)off;
+        d->log[i].val = val;
+    }
+    __atomic_store_n(&d->regs[off], val, __ATOMIC_RELAXED);
+    return true;
+}
+
+size_t sut_mmio_log(const sut_machine *m, uint64_t from, sut_mmio_write *out, size_t max,
+                    uint64_t *total)
+{
+    const mmio_device *d = m ? __atomic_load_n(&m->mmio, __ATOMIC_ACQUIRE) : NULL;
+    uint64_t n = d ? __atomic_load_n(&d->nlog, __ATOMIC_RELAXED) : 0;
+    size_t k = 0;
+
+    if (total) {
+        *total = n;
+    }
+    n = n < SUT_MMIO_LOG_MAX ? n : SUT_MMIO_LOG_MAX;
+    for (uint64_t i = from; i < n && k < max && out; i++) {
+        out[k++] = d->log[i];
+    }
+    return k;
+}
+
+uint64_t sut_code_invalidations(const sut_machine *m, uint64_t paddr)
+{
+    const ram_block *b = m ? ram_find(m, paddr, false) : NULL;
+    if (!b) {
+        return 0;
+    }
+    return __atomic_load_n(&b->tb_inval[(paddr - b->offset) >> m->cfg.page_bits],
+                           __ATOMIC_RELAXED);
 }
 
 /* One allocation holds every vCPU's tables: a fuzz target makes a machine
@@ -159,6 +201,7 @@ static void cpu_init(sut_machine *m, sut_cpu *c, unsigned index)
     c->range_begin = m->ops->exec_regions ? EXCLUSIVE_RESET_ADDR : 0;
     c->range_end = 0;
     c->exclusive_addr = UINT64_MAX;
+    c->tlb_filled = true; /* the tables hold whatever malloc gave */
     tlb_flush_now(m, c);
 }
 
@@ -172,7 +215,8 @@ sut_machine *sut_new(const sut_config *cfg, int *err)
         return NULL;
     }
     const unsigned max_cpus = cfg->max_cpus ? cfg->max_cpus : cfg->smp_cpus;
-    sut_machine *m = calloc(1, sizeof(*m) + max_cpus * sizeof(sut_cpu));
+    const unsigned ncpus = max_cpus + cfg->plug_cpus; /* every vCPU that can exist */
+    sut_machine *m = calloc(1, sizeof(*m) + ncpus * sizeof(sut_cpu));
     if (!m) {
         *err = SUT_ENOMEM;
         return NULL;
@@ -196,19 +240,21 @@ sut_machine *sut_new(const sut_config *cfg, int *err)
     for (unsigned i = 0; m->excl_history && i < cfg->history_len; i++) {
         m->excl_history[i] = EXCLUSIVE_RESET_ADDR;
     }
-    m->cpu_tables = malloc(max_cpus * cpu_tables_bytes(m));
+    m->cpu_tables = malloc(ncpus * cpu_tables_bytes(m));
     if (rc == SUT_OK && !m->cpu_tables) {
         rc = SUT_ENOMEM;
     }
     if (rc) {
-        m->cfg.max_cpus = 0; /* no vCPU was set up: sut_free tears down none */
+        m->ncpus_alloc = 0; /* no vCPU was set up: sut_free tears down none */
         sut_free(m);
         *err = rc;
         return NULL;
     }
-    for (unsigned i = 0; i < max_cpus; i++) {
+    for (unsigned i = 0; i < ncpus; i++) {
         cpu_init(m, &m->cpus[i], i);
     }
+    m->ncpus_alloc = ncpus;
+    m->ncpus = max_cpus;
     m->stats = (sut_stats){0}; /* the initial flushes are not the guest's */
     *err = SUT_OK;
     return m;
@@ -219,7 +265,7 @@ void sut_free(sut_machine *m)
     if (!m) {
         return;
     }
-    for (unsigned i = 0; i < m->cfg.max_cpus; i++) {
+    for (unsigned i = 0; i < m->ncpus_alloc; i++) {
         cpu_free(&m->cpus[i]);
     }
     ram_free_all(m);
@@ -247,6 +293,37 @@ void sut_get_stats(const sut_machine *m, sut_stats *out)
     for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++) {
         dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
     }
+}
+
+/* ---- vCPU hot-plug ---------------------------------------------------------- */
+
+unsigned sut_cpus_present(const sut_machine *m)
+{
+    return m ? cpus_present(m) : 0;
+}
+
+/* A vCPU is realized at run time: the next cpu_index, an empty TLB, no
+ * reservation; the exclusive bitmap is not touched (QEMU's hot-plug leaves
+ * it alone, so the new vCPU's cluster bit is whatever the pages hold). */
+int sut_cpu_plug(sut_machine *m, unsigned *index)
+{
+    if (!m) {
+        return SUT_EINVAL;
+    }
+    enter(m, NULL);
+    start_exclusive(m, NULL);
+    int rc = SUT_ENOSPC;
+    const unsigned n = cpus_present(m);
+    if (n < m->ncpus_alloc) {
+        __atomic_store_n(&m->ncpus, n + 1, __ATOMIC_RELEASE);
+        if (index) {
+            *index = n;
+        }
+        rc = SUT_OK;
+    }
+    end_exclusive(m, NULL);
+    leave(m, NULL);
+    return rc;
 }
 
 /* ---- RAM ----------------------------------------------------------------- */
@@ -314,7 +391,15 @@ int sut_ram_block_info(const sut_machine *m, unsigned i, uint64_t *offset, uint6
     if (!l || i >= l->n) {
         return SUT_ENOENT;
     }
-    const ram_block *b = l->b[i];
+    /* The list is in QEMU's order (by max_length): the i-th by offset. */
+    const ram_block *b = NULL;
+    for (unsigned k = 0; k < l->n && !b; k++) {
+        unsigned below = 0;
+        for (unsigned j = 0; j < l->n; j++) {
+            below += l->b[j]->offset < l->b[k]->offset;
+        }
+        b = below == i ? l->b[k] : NULL;
+    }
     if (offset) *offset = b->offset;
     if (used) *used = __atomic_load_n(&b->used_length, __ATOMIC_ACQUIRE);
     if (max) *max = b->max_length;
@@ -348,7 +433,7 @@ int sut_map_page(sut_machine *m, uint64_t vaddr, uint64_t paddr)
         rc = SUT_ENOSPC;
     }
     /* A broadcast TLB invalidate of the page, completed. */
-    for (unsigned c = 0; rc == SUT_OK && c < m->cfg.max_cpus; c++) {
+    for (unsigned c = 0; rc == SUT_OK && c < cpus_present(m); c++) {
         tlb_flush_page_now(m, &m->cpus[c], vaddr);
     }
     leave(m, NULL);
@@ -359,7 +444,7 @@ int sut_map_page(sut_machine *m, uint64_t vaddr, uint64_t paddr)
 
 static bool valid_access(const sut_machine *m, unsigned cpu, unsigned mmu, unsigned size)
 {
-    return m && cpu < m->cfg.max_cpus && mmu < m->cfg.mmu_modes &&
+    return m && cpu < cpus_present(m) && mmu < m->cfg.mmu_modes &&
            (size == 1 || size == 2 || size == 4 || size == 8);
 }
 
@@ -401,7 +486,6 @@ static int access_begin(sut_machine *m, unsigned cpu, unsigned mmu_idx, uint64_t
         leave(m, *c);
         return rc;
     }
-    (*c)->mmio_nw = 0; /* W19 bookkeeping is per guest access */
     return SUT_OK;
 }
 
@@ -460,7 +544,7 @@ int sut_sc(sut_machine *m, unsigned cpu, unsigned mmu_idx, uint64_t vaddr, unsig
 
 int sut_clrex(sut_machine *m, unsigned cpu)
 {
-    if (!m || cpu >= m->cfg.max_cpus) {
+    if (!m || cpu >= cpus_present(m)) {
         return SUT_EINVAL;
     }
     sut_cpu *c = &m->cpus[cpu];
@@ -472,7 +556,7 @@ int sut_clrex(sut_machine *m, unsigned cpu)
 
 int sut_run_work(sut_machine *m, unsigned cpu)
 {
-    if (!m || cpu >= m->cfg.max_cpus) {
+    if (!m || cpu >= cpus_present(m)) {
         return SUT_EINVAL;
     }
     sut_cpu *c = &m->cpus[cpu];
@@ -484,7 +568,7 @@ int sut_run_work(sut_machine *m, unsigned cpu)
 
 int sut_tlb_flush(sut_machine *m, unsigned cpu)
 {
-    if (!m || cpu >= m->cfg.max_cpus) {
+    if (!m || cpu >= cpus_present(m)) {
         return SUT_EINVAL;
     }
     sut_cpu *c = &m->cpus[cpu];
@@ -496,7 +580,7 @@ int sut_tlb_flush(sut_machine *m, unsigned cpu)
 
 int sut_tlb_flush_page(sut_machine *m, unsigned cpu, uint64_t vaddr)
 {
-    if (!m || cpu >= m->cfg.max_cpus) {
+    if (!m || cpu >= cpus_present(m)) {
         return SUT_EINVAL;
     }
     sut_cpu *c = &m->cpus[cpu];
@@ -545,21 +629,17 @@ int sut_dma_write(sut_machine *m, uint64_t paddr, unsigned size, uint64_t val)
         const uint64_t a = paddr + i;
         const uint8_t byte = (uint8_t)(val >> (8 * i));
         if (a >= SUT_MMIO_BASE) {
-            uint8_t *regs = mmio_regs_writable(m);
-            if (!regs) {
+            if (!mmio_device_write(m, a - SUT_MMIO_BASE, byte)) {
                 rc = SUT_ENOMEM;
                 break;
             }
-            __atomic_store_n(&regs[a - SUT_MMIO_BASE], byte, __ATOMIC_RELAXED);
             continue;
         }
         const ram_block *b = ram_find(m, a, true);
         if (b->flags & SUT_RAM_ROM) {
             continue;
         }
-        if (!dirty_get(m, a, DIRTY_MEMORY_CODE)) {
-            dirty_set_range(m, a, 1, 1u << DIRTY_MEMORY_CODE);
-        }
+        tb_invalidate_phys_page(m, a);
         ram_host_store(b->host + (a - b->offset), 1, byte);
         dirty_set_range(m, a, 1, (1u << DIRTY_MEMORY_VGA) | (1u << DIRTY_MEMORY_MIGRATION));
     }
@@ -571,38 +651,6 @@ int sut_dma_write(sut_machine *m, uint64_t paddr, unsigned size, uint64_t val)
     return rc;
 }
 
-int sut_peek(const sut_machine *m, uint64_t paddr, void *buf, size_t len)
-{
-    uint8_t *out = buf;
-    if (!m || (!buf && len)) {
-        return SUT_EINVAL;
-    }
-    /* One run per block or device: the oracle peeks after every op. */
-    while (len) {
-        const uint8_t *src;
-        uint64_t room;
-        if (paddr >= SUT_MMIO_BASE && paddr - SUT_MMIO_BASE < SUT_MMIO_SIZE) {
-            src = mmio_regs(m) + (paddr - SUT_MMIO_BASE);
-            room = SUT_MMIO_SIZE - (paddr - SUT_MMIO_BASE);
-        } else {
-            const ram_block *b = ram_find(m, paddr, false);
-            if (!b) {
-                return SUT_EFAULT;
-            }
-            src = b->host + (paddr - b->offset);
-            room = b->max_length - (paddr - b->offset);
-        }
-        size_t n = room < len ? (size_t)room : len;
-        for (size_t i = 0; i < n; i++) {
-            out[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
-        }
-        out += n;
-        paddr += n;
-        len -= n;
-    }
-    return SUT_OK;
-}
-
 bool sut_page_is_exclusive(const sut_machine *m, uint64_t paddr)
 {
     return m && m->ops->page_is_exclusive(m, paddr);
@@ -610,7 +658,7 @@ bool sut_page_is_exclusive(const sut_machine *m, uint64_t paddr)
 
 int sut_tlb_write_flags(const sut_machine *m, unsigned cpu, unsigned mmu_idx, uint64_t vaddr)
 {
-    if (!m || cpu >= m->cfg.max_cpus || mmu_idx >= m->cfg.mmu_modes) {
+    if (!m || cpu >= cpus_present(m) || mmu_idx >= m->cfg.mmu_modes) {
         return -1;
     }
     const sut_cpu *c = &m->cpus[cpu];
@@ -621,9 +669,43 @@ int sut_tlb_write_flags(const sut_machine *m, unsigned cpu, unsigned mmu_idx, ui
     return (int)(te->addr_write & ~m->page_mask);
 }
 
+bool sut_tlb_read_entry(const sut_machine *m, unsigned cpu, unsigned mmu, uint64_t vaddr,
+                        sut_tlb_read_view *out)
+{
+    if (!m || !out || cpu >= cpus_present(m) || mmu >= m->cfg.mmu_modes) {
+        return false;
+    }
+    const sut_cpu *c = &m->cpus[cpu];
+    const uint64_t vpage = vaddr & m->page_mask;
+    const unsigned nv = m->cfg.vtlb_size;
+    for (unsigned v = 0; v <= nv; v++) {
+        const bool victim = v > 0;
+        const size_t i = victim ? mmu * nv + v - 1 : mmu * m->tlb_size + tlb_index(m, vaddr);
+        const tlb_entry *te = victim ? &c->vtlb[i] : &c->tlb[i];
+        const iotlb_entry *io = victim ? &c->viotlb[i] : &c->iotlb[i];
+        if (!tlb_hit(m, te->addr_read, vaddr)) {
+            continue;
+        }
+        uint64_t pa = hw_addr_of(io, vpage), now = 0;
+        const ram_block *b = io->kind == PHYS_MMIO ? NULL : ram_find(m, pa, false);
+        pa += io->kind == PHYS_MMIO ? SUT_MMIO_BASE : 0;
+        translate(m, vpage, &now);
+        out->victim = victim;
+        out->vaddr = vpage;
+        out->paddr = pa & m->page_mask;
+        out->guest_paddr = now & m->page_mask;
+        out->host_current = io->kind == PHYS_MMIO ||
+                            (b && (uintptr_t)(vpage + te->addend) ==
+                                      (uintptr_t)(b->host + (pa - b->offset)));
+        out->fill = io->fill;
+        return true;
+    }
+    return false;
+}
+
 bool sut_reservation(const sut_machine *m, unsigned cpu, uint64_t *begin, uint64_t *end)
 {
-    if (!m || cpu >= m->cfg.max_cpus) {
+    if (!m || cpu >= cpus_present(m)) {
         return false;
     }
     const sut_cpu *c = &m->cpus[cpu];
@@ -641,7 +723,7 @@ static unsigned write_entries_at(const sut_machine *m, uint64_t vpage, uint64_t 
 {
     const unsigned nv = m->cfg.vtlb_size;
     unsigned n = 0;
-    for (unsigned cpu = 0; cpu < m->cfg.max_cpus; cpu++) {
+    for (unsigned cpu = 0; cpu < cpus_present(m); cpu++) {
         const sut_cpu *c = &m->cpus[cpu];
         for (unsigned mmu = 0; mmu < m->cfg.mmu_modes; mmu++) {
             for (unsigned v = 0; v <= nv; v++) {

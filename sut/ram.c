@@ -58,7 +58,11 @@ uint64_t ram_last_offset(const sut_machine *m)
     return last;
 }
 
-/* The smallest gap between blocks that fits (0 for the first block). */
+/* find_ram_offset (spec 2.1): 0 for the first block; otherwise, for the end
+ * of each block in list order, the gap up to the next block start - or up to
+ * RAM_ADDR_MAX after the last block, so that tail gap never wins over an
+ * interior gap that fits - and the smallest gap that fits wins, the first in
+ * list order on a tie. ram_limit only caps where the block may end. */
 static int find_ram_offset(const sut_machine *m, uint64_t size, uint64_t *out)
 {
     const ram_list *l = ram_list_get(m);
@@ -69,22 +73,32 @@ static int find_ram_offset(const sut_machine *m, uint64_t size, uint64_t *out)
     }
     for (unsigned i = 0; l && i < l->n; i++) {
         uint64_t end = l->b[i]->offset + l->b[i]->max_length;
-        uint64_t next = m->cfg.ram_limit;
+        uint64_t next = UINT64_MAX; /* RAM_ADDR_MAX */
         for (unsigned j = 0; j < l->n; j++) {
             if (l->b[j]->offset >= end && l->b[j]->offset < next) {
                 next = l->b[j]->offset;
             }
         }
-        if (next >= end && next - end >= size && next - end < mingap) {
+        if (next - end >= size && next - end < mingap) {
             best = end;
             mingap = next - end;
         }
     }
-    if (best == UINT64_MAX || best + size > m->cfg.ram_limit) {
+    if (best == UINT64_MAX || best > m->cfg.ram_limit || size > m->cfg.ram_limit - best) {
         return SUT_ENOSPC;
     }
     *out = best;
     return SUT_OK;
+}
+
+/* TARGET_PAGE_ALIGN: sizes are rounded up to whole pages, as QEMU does. */
+static bool page_align(const sut_machine *m, uint64_t *size)
+{
+    if (*size > UINT64_MAX - (m->page_size - 1)) {
+        return false;
+    }
+    *size = (*size + m->page_size - 1) & m->page_mask;
+    return true;
 }
 
 /* ---- dirty storage ---------------------------------------------------- */
@@ -256,6 +270,17 @@ bool dirty_get(const sut_machine *m, uint64_t ram_addr, unsigned client)
     return bm_test_bit(bit, map);
 }
 
+void tb_invalidate_phys_page(sut_machine *m, uint64_t ram_addr)
+{
+    const ram_block *b = ram_find(m, ram_addr, false);
+    if (!b || dirty_get(m, ram_addr, DIRTY_MEMORY_CODE)) {
+        return;
+    }
+    dirty_set_range(m, ram_addr, 1, 1u << DIRTY_MEMORY_CODE);
+    __atomic_fetch_add(&b->tb_inval[(ram_addr - b->offset) >> m->cfg.page_bits], 1,
+                       __ATOMIC_RELAXED);
+}
+
 /* cpu_physical_memory_is_clean: some client still wants to see writes. */
 bool ram_is_clean(const sut_machine *m, uint64_t ram_addr)
 {
@@ -279,9 +304,9 @@ static int publish_list(sut_machine *m, const ram_list *from, ram_block *add,
         }
     }
     if (add) {
-        /* Keep offset order, so that enumeration is stable. */
+        /* QEMU's order: before the first block with a smaller max_length. */
         unsigned i = l->n;
-        while (i > 0 && l->b[i - 1]->offset > add->offset) {
+        while (i > 0 && l->b[i - 1]->max_length < add->max_length) {
             l->b[i] = l->b[i - 1];
             i--;
         }
@@ -301,7 +326,7 @@ int ram_block_add(sut_machine *m, uint64_t size, uint64_t max, unsigned flags,
     uint64_t offset;
     int rc;
 
-    if (size == 0 || size > max || (size | max) & ~m->page_mask ||
+    if (!page_align(m, &size) || !page_align(m, &max) || size == 0 || size > max ||
         (flags & ~(SUT_RAM_RESIZEABLE | SUT_RAM_ROM)) ||
         (!(flags & SUT_RAM_RESIZEABLE) && size != max)) {
         return SUT_EINVAL;
@@ -322,9 +347,11 @@ int ram_block_add(sut_machine *m, uint64_t size, uint64_t max, unsigned flags,
     }
     ram_block *b = calloc(1, sizeof(*b));
     uint8_t *host = calloc(1, max);
-    if (!b || !host) {
+    uint64_t *tb_inval = calloc(max >> m->cfg.page_bits, sizeof(uint64_t));
+    if (!b || !host || !tb_inval) {
         free(b);
         free(host);
+        free(tb_inval);
         pthread_mutex_unlock(&m->ramlist_mutex);
         return SUT_ENOMEM;
     }
@@ -333,6 +360,7 @@ int ram_block_add(sut_machine *m, uint64_t size, uint64_t max, unsigned flags,
     b->max_length = max;
     b->flags = flags;
     b->host = host;
+    b->tb_inval = tb_inval;
 
     uint64_t new_ram_pages = (offset + max) >> m->cfg.page_bits;
     if (m->ops->block_storage && new_ram_pages > old_ram_pages) {
@@ -345,6 +373,7 @@ int ram_block_add(sut_machine *m, uint64_t size, uint64_t max, unsigned flags,
     pthread_mutex_unlock(&m->ramlist_mutex);
     if (rc) {
         free(host);
+        free(tb_inval);
         free(b);
         return rc;
     }
@@ -360,6 +389,8 @@ int ram_block_add(sut_machine *m, uint64_t size, uint64_t max, unsigned flags,
     /* 7. Every used page dirty for every client (EXCLUSIVE per variant). */
     dirty_set_range(m, offset, size, DIRTY_CLIENTS_NOEXCL);
     m->ops->ram_set_dirty(m, offset, size, max);
+    /* Mapping the block (memory_region_add_subregion) commits a transaction. */
+    tlb_flush_ram_map_changed(m);
     *offset_out = offset;
     return SUT_OK;
 }
@@ -381,7 +412,7 @@ int ram_resize(sut_machine *m, uint64_t offset, uint64_t new_size)
     if (!b) {
         return SUT_ENOENT;
     }
-    if (new_size & ~m->page_mask || new_size == 0) {
+    if (!page_align(m, &new_size) || new_size == 0) {
         return SUT_EINVAL;
     }
     uint64_t old = b->used_length;
@@ -397,11 +428,9 @@ int ram_resize(sut_machine *m, uint64_t offset, uint64_t new_size)
     /* 5. The whole new used range becomes non-exclusive (spec 3.2). */
     dirty_set_range(m, offset, new_size, DIRTY_CLIENTS_NOEXCL);
     m->ops->ram_set_dirty(m, offset, new_size, b->max_length);
-    /* 6. memory_region_set_size: a shrink unmaps pages, so the memory
-     * transaction drops every TLB entry (growing maps only new pages). */
-    if (new_size < old) {
-        tlb_flush_all_cpus_now(m);
-    }
+    /* 6. memory_region_set_size commits a memory transaction, growing or
+     * shrinking (spec 3.2). */
+    tlb_flush_ram_map_changed(m);
     return SUT_OK;
 }
 
@@ -416,10 +445,15 @@ int ram_block_remove(sut_machine *m, uint64_t offset)
     int rc = publish_list(m, ram_list_get(m), NULL, b);
     if (rc == SUT_OK) {
         retire(m, b->host);
+        retire(m, b->tb_inval);
         retire(m, b);
     }
     pthread_mutex_unlock(&m->ramlist_mutex);
     if (rc == SUT_OK) {
+        /* At once in every flavour, MTTCG included: removal is for the
+         * sequential harness (sut.h), and a queued flush would leave entries
+         * whose addend points into the retired host memory while a new block
+         * takes the same ram_addr range. */
         tlb_flush_all_cpus_now(m);
     }
     return rc;
@@ -430,6 +464,7 @@ void ram_free_all(sut_machine *m)
     const ram_list *l = m->ram;
     for (unsigned i = 0; l && i < l->n; i++) {
         free(l->b[i]->host);
+        free(l->b[i]->tb_inval);
         free(l->b[i]);
     }
     free((void *)l);

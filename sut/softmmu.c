@@ -66,35 +66,23 @@ void ram_host_store(uint8_t *haddr, unsigned size, uint64_t bytes)
     }
 }
 
-/* The exclusive branches write RAM through the entry's addend without
- * splitting at the page end. What QEMU would do to host memory beyond the
- * block's mapped part, or to a code page without invalidating its TBs, is
- * recorded here instead of done (W13, W15). */
-void excl_ram_write(sut_machine *m, uint64_t ram_addr, uint8_t *haddr,
-                    unsigned size, uint64_t bytes)
+/* Bytes of a write at ram_addr that stay inside the host memory of block b
+ * (its max_length: the tail [used_length, max_length) is host memory too, and
+ * takes the write as QEMU's would). Past it QEMU would corrupt the host: that
+ * part is counted and dropped (W13, W19). */
+static unsigned host_room(sut_machine *m, const ram_block *b, uint64_t ram_addr,
+                          unsigned size)
 {
-    const ram_block *b = ram_find(m, ram_addr, false);
-    if (!b) {
-        STAT_INC(m, host_oob_write);
-        return;
-    }
-    if (b->flags & SUT_RAM_ROM) {
-        STAT_INC(m, rom_written);
-    }
-    uint64_t used = __atomic_load_n(&b->used_length, __ATOMIC_ACQUIRE);
-    uint64_t room = used - (ram_addr - b->offset);
+    uint64_t room = b ? b->max_length - (ram_addr - b->offset) : 0;
     if (room < size) {
         STAT_INC(m, host_oob_write);
-        size = (unsigned)room;
-        if (size == 0) {
-            return;
-        }
+        return (unsigned)room;
     }
-    for (uint64_t a = ram_addr & m->page_mask; a < ram_addr + size; a += m->page_size) {
-        if (!dirty_get(m, a, DIRTY_MEMORY_CODE)) {
-            STAT_INC(m, code_not_invalidated);
-        }
-    }
+    return size;
+}
+
+static void host_write(uint8_t *haddr, unsigned size, uint64_t bytes)
+{
     if (size == 1 || size == 2 || size == 4 || size == 8) {
         ram_host_store(haddr, size, bytes);
     } else {
@@ -102,6 +90,16 @@ void excl_ram_write(sut_machine *m, uint64_t ram_addr, uint8_t *haddr,
             ram_host_store(haddr + i, 1, bytes >> (8 * i));
         }
     }
+}
+
+/* The exclusive branches write RAM through the entry's addend, without
+ * splitting at the page end and without any notdirty work: a write that runs
+ * past the page lands on whatever follows in the block (W13), one to a code
+ * page leaves its translations in place, one to ROM changes it (W15). */
+void excl_ram_write(sut_machine *m, uint64_t ram_addr, uint8_t *haddr,
+                    unsigned size, uint64_t bytes)
+{
+    host_write(haddr, host_room(m, ram_find(m, ram_addr, false), ram_addr, size), bytes);
 }
 
 static bool crosses_page(const sut_machine *m, uint64_t vaddr, unsigned size)
@@ -206,22 +204,6 @@ int store_helper(sut_machine *m, sut_cpu *c, unsigned mmu, uint64_t vaddr,
     return SUT_OK;
 }
 
-/* W19 instrumentation: a device sees a byte written twice by one store. */
-static void mmio_track(sut_machine *m, sut_cpu *c, uint64_t off, unsigned size)
-{
-    for (unsigned i = 0; i < c->mmio_nw; i++) {
-        if (ranges_overlap(c->mmio_w[i].off, c->mmio_w[i].len, off, size)) {
-            STAT_INC(m, mmio_double_write);
-            break;
-        }
-    }
-    if (c->mmio_nw < sizeof(c->mmio_w) / sizeof(c->mmio_w[0])) {
-        c->mmio_w[c->mmio_nw].off = (uint32_t)off;
-        c->mmio_w[c->mmio_nw].len = size;
-        c->mmio_nw++;
-    }
-}
-
 /* memory_region_dispatch_write for the entry's kind. */
 void io_write(sut_machine *m, sut_cpu *c, iotlb_entry *io, uint64_t vaddr,
               unsigned size, bool be, uint64_t val)
@@ -230,14 +212,18 @@ void io_write(sut_machine *m, sut_cpu *c, iotlb_entry *io, uint64_t vaddr,
     const uint64_t bytes = to_le_bytes(val, size, be);
 
     switch (io->kind) {
-    case PHYS_MMIO: {
-        uint8_t *regs = mmio_regs_writable(m);
-        mmio_track(m, c, hw, size);
-        for (unsigned i = 0; regs && i < size && hw + i < SUT_MMIO_SIZE; i++) {
-            __atomic_store_n(&regs[hw + i], (uint8_t)(bytes >> (8 * i)), __ATOMIC_RELAXED);
+    case PHYS_MMIO:
+        /* The device logs each byte it receives: a guest store that reaches a
+         * byte twice shows there (W19). Bytes past its register file would
+         * be a host overflow here: counted, not written. */
+        for (unsigned i = 0; i < size; i++) {
+            if (hw + i >= SUT_MMIO_SIZE) {
+                STAT_INC(m, host_oob_write);
+                break;
+            }
+            mmio_device_write(m, hw + i, (uint8_t)(bytes >> (8 * i)));
         }
         break;
-    }
     case PHYS_ROM:
         break; /* writes to ROM are discarded */
     default:
@@ -256,23 +242,12 @@ void notdirty_mem_write(sut_machine *m, sut_cpu *c, uint64_t ram_addr,
     if (!b) {
         return;
     }
-    if (!dirty_get(m, ram_addr, DIRTY_MEMORY_CODE)) {
-        /* tb_invalidate_phys_page_fast: no TBs left, code bit back to dirty. */
-        dirty_set_range(m, ram_addr, 1, 1u << DIRTY_MEMORY_CODE);
-    }
-    uint64_t room = __atomic_load_n(&b->used_length, __ATOMIC_ACQUIRE) - (ram_addr - b->offset);
-    if (room < size) {
-        /* Only a full-width write after a bytewise one gets here (W19). */
-        STAT_INC(m, host_oob_write);
-        size = (unsigned)room;
-    }
-    if (size == 1 || size == 2 || size == 4 || size == 8) {
-        ram_host_store(b->host + (ram_addr - b->offset), size, bytes);
-    } else {
-        for (unsigned i = 0; i < size; i++) {
-            ram_host_store(b->host + (ram_addr - b->offset) + i, 1, bytes >> (8 * i));
-        }
-    }
+    /* tb_invalidate_phys_page_fast: no TBs left, code bit back to dirty. */
+    tb_invalidate_phys_page(m, ram_addr);
+    /* Only a full-width write after a bytewise one (W19) can run past the
+     * page here: it lands on what follows in the block's host memory. */
+    size = host_room(m, b, ram_addr, size);
+    host_write(b->host + (ram_addr - b->offset), size, bytes);
     dirty_set_range(m, ram_addr, size, m->dirty_nocode);
     if (!ram_is_clean(m, ram_addr)) {
         tlb_set_dirty(m, c, vaddr);

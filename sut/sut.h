@@ -73,8 +73,11 @@ enum {
 typedef struct sut_config {
     enum sut_variant variant;
     unsigned smp_cpus;     /* boot vCPUs, 1..SUT_MAX_CPUS */
-    unsigned max_cpus;     /* vCPUs that exist, smp_cpus..SUT_MAX_CPUS; those
-                              >= smp_cpus are hot-plugged (W17) */
+    unsigned max_cpus;     /* vCPUs that exist from the start,
+                              smp_cpus..SUT_MAX_CPUS; those >= smp_cpus are
+                              hot-plugged (W17) */
+    unsigned plug_cpus;    /* vCPUs sut_cpu_plug can add at run time, after
+                              those (max_cpus + plug_cpus <= SUT_MAX_CPUS) */
     unsigned page_bits;    /* TARGET_PAGE_BITS, 10..16 (ARM32: 10) */
     unsigned tlb_bits;     /* CPU_TLB_BITS, 1..8 */
     unsigned vtlb_size;    /* CPU_VTLB_SIZE, 0..16 */
@@ -86,14 +89,19 @@ typedef struct sut_config {
     bool big_endian_host;  /* v6 cell view as a big-endian host reads it (W1) */
     uint64_t ram_limit;    /* cap on last_ram_offset() in bytes */
     unsigned dirty_block_bits; /* log2 of DIRTY_MEMORY_BLOCK_SIZE for the RCU
-                              block storage (v8, fixed, cmpxchg), 6..21;
-                              QEMU's value is 21 (2097152 bits) */
+                              block storage (v8, fixed, cmpxchg), 2..21;
+                              QEMU's value is 21 (2097152 bits); small values
+                              make the block array grow with little RAM */
 } sut_config;
 
 typedef struct sut_machine sut_machine;
 
-/* Counters for liveness figures and for events that would be memory errors in
- * QEMU (the reconstruction records them instead of corrupting the host). */
+/* Counters for liveness figures, and for the two events that would be
+ * out-of-bounds host accesses in QEMU: the reconstruction counts them (on
+ * every path of every variant) instead of corrupting the host. Everything
+ * else a design gets wrong is done for real and shows in what a harness can
+ * read back: memory up to max_length (sut_peek), the code invalidations
+ * (sut_code_invalidations) and the device's write log (sut_mmio_log). */
 typedef struct sut_stats {
     uint64_t tlb_fills;           /* tlb_set_page calls (W11b) */
     uint64_t flushes_full;        /* whole-TLB flushes performed */
@@ -101,11 +109,12 @@ typedef struct sut_stats {
     uint64_t flushes_dropped;     /* v6-MT requests dropped (pending) */
     uint64_t sc_success, sc_fail;
     uint64_t slow_stores;         /* stores through the exclusive branch */
-    uint64_t excl_bitmap_oob;     /* W16: cell index beyond the bitmap */
-    uint64_t host_oob_write;      /* W13: write beyond the RAMBlock end */
-    uint64_t rom_written;         /* W15: a store landed in ROM backing RAM */
-    uint64_t code_not_invalidated;/* W15: store to a code page skipped TB inval */
-    uint64_t mmio_double_write;   /* W19: one guest store wrote a device byte twice */
+    uint64_t excl_bitmap_oob;     /* W16: exclusive bitmap index beyond its
+                                     storage (v6 cells, v8 bits): not done */
+    uint64_t host_oob_write;      /* W13, W19: a write beyond a RAMBlock's host
+                                     memory (its max_length) or past the
+                                     device's registers: clamped there. Writes
+                                     into [used_length, max_length) are done */
 } sut_stats;
 
 /* Configuration. */
@@ -121,8 +130,22 @@ void sut_free(sut_machine *m);
 const sut_config *sut_get_config(const sut_machine *m);
 void sut_get_stats(const sut_machine *m, sut_stats *out);
 
-/* RAM blocks (spec 3.1, 3.2). Sizes must be page multiples, 0 < size <= max.
- * The block's host memory is max_size bytes, zero-filled. */
+/* vCPU hot-plug at run time: the next vCPU (cpu_index = the number of vCPUs
+ * present) comes into existence with an empty TLB and no reservation; *index
+ * gets its index. SUT_ENOSPC once plug_cpus vCPUs were added. With
+ * smp_cpus == max_cpus the first one has cpu_index == smp_cpus, v6's "all
+ * vCPUs" sentinel (W17). Calls naming a vCPU not present yet get SUT_EINVAL. */
+int sut_cpu_plug(sut_machine *m, unsigned *index);
+unsigned sut_cpus_present(const sut_machine *m);
+
+/* RAM blocks (spec 3.1, 3.2). Sizes are rounded up to whole pages, as QEMU's
+ * TARGET_PAGE_ALIGN does; then 0 < size <= max, and size == max unless
+ * SUT_RAM_RESIZEABLE. The block's host memory is max_size bytes, zero-filled.
+ * It is placed by QEMU's find_ram_offset: after the end of a block, in the
+ * smallest gap up to the next block that fits, where the gap after the last
+ * block ends at RAM_ADDR_MAX (so it is taken only when no gap between blocks
+ * fits, and then only if the block ends within ram_limit); a tie goes to the
+ * first block in QEMU's list order, by decreasing max_length. */
 #define SUT_RAM_RESIZEABLE 1u
 #define SUT_RAM_ROM 2u
 int sut_ram_block_add(sut_machine *m, uint64_t size, uint64_t max_size,
@@ -130,7 +153,7 @@ int sut_ram_block_add(sut_machine *m, uint64_t size, uint64_t max_size,
 int sut_ram_resize(sut_machine *m, uint64_t offset, uint64_t new_size);
 int sut_ram_block_remove(sut_machine *m, uint64_t offset);
 uint64_t sut_last_ram_offset(const sut_machine *m);
-/* Enumerate blocks in offset order; returns SUT_ENOENT past the end. */
+/* Enumerate blocks in offset order (not the list's); SUT_ENOENT past the end. */
 int sut_ram_block_info(const sut_machine *m, unsigned i, uint64_t *offset,
                        uint64_t *used, uint64_t *max, unsigned *flags);
 
@@ -170,6 +193,25 @@ int sut_dma_write(sut_machine *m, uint64_t paddr, unsigned size, uint64_t val);
  * are kept and reappear when it grows again), and the MMIO registers. */
 int sut_peek(const sut_machine *m, uint64_t paddr, void *buf, size_t len);
 
+/* Translated code (tlb_protect_code, tb_invalidate_phys_page): how many times
+ * the translations made from the guest-physical page of paddr were
+ * invalidated - a write that reached a page whose CODE client was clean. 0
+ * for a page nothing invalidated, or that is no RAM block's. */
+uint64_t sut_code_invalidations(const sut_machine *m, uint64_t paddr);
+
+/* The MMIO device's write log: every byte write it received (guest stores,
+ * SCs, DMA), in order, from the machine's creation on. */
+typedef struct sut_mmio_write {
+    uint32_t off;          /* offset in the register file */
+    uint8_t val;
+} sut_mmio_write;
+#define SUT_MMIO_LOG_MAX 4096  /* entries kept; later writes are only counted */
+/* Copies entries from, from+1, ... into out (at most max of them, and none
+ * past SUT_MMIO_LOG_MAX) and returns how many; *total (if not NULL) is the
+ * number of byte writes the device has received. */
+size_t sut_mmio_log(const sut_machine *m, uint64_t from, sut_mmio_write *out,
+                    size_t max, uint64_t *total);
+
 /* Introspection for tests (not used by the oracle's verdicts). */
 bool sut_page_is_exclusive(const sut_machine *m, uint64_t paddr);
 #define SUT_TLB_INVALID_MASK (1u << 3)
@@ -183,6 +225,20 @@ int sut_tlb_write_flags(const sut_machine *m, unsigned cpu, unsigned mmu_idx,
  * guest-physical): true and [*begin, *end) if one is live. */
 bool sut_reservation(const sut_machine *m, unsigned cpu, uint64_t *begin,
                      uint64_t *end);
+/* The read entry of vCPU cpu, MMU mode mmu_idx, that maps vaddr's page (the
+ * main entry, else a victim one): for messages about a load that returned
+ * what memory does not hold. False if there is none. */
+typedef struct sut_tlb_read_view {
+    bool victim;
+    uint64_t vaddr;        /* the virtual page */
+    uint64_t paddr;        /* the guest-physical page the entry maps */
+    uint64_t guest_paddr;  /* the guest-physical page vaddr maps to now */
+    bool host_current;     /* its host pointer is the memory that backs paddr now */
+    uint32_t fill;         /* stats.tlb_fills (low 32 bits) right after its fill */
+} sut_tlb_read_view;
+bool sut_tlb_read_entry(const sut_machine *m, unsigned cpu, unsigned mmu_idx,
+                        uint64_t vaddr, sut_tlb_read_view *out);
+
 /* Every valid write entry, main or victim, of every vCPU and MMU mode, that
  * maps the guest-physical page of paddr through any virtual alias: fn is
  * called once per entry with its flags. Returns the number of entries.

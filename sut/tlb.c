@@ -77,7 +77,7 @@ static void tlb_set_page(sut_machine *m, sut_cpu *c, uint64_t vaddr, uint64_t pa
         addend = (uintptr_t)(b->host + (ram_addr - b->offset)) - (uintptr_t)vpage;
     }
 
-    STAT_INC(m, tlb_fills);
+    const uint64_t fill = __atomic_add_fetch(&m->stats.tlb_fills, 1, __ATOMIC_RELAXED);
     /* The v6 eviction hook looks at the entry before it is replaced. */
     m->ops->evict(m, c, te, io);
 
@@ -88,8 +88,10 @@ static void tlb_set_page(sut_machine *m, sut_cpu *c, uint64_t vaddr, uint64_t pa
         c->viotlb[mmu * m->cfg.vtlb_size + vidx] = *io;
     }
 
+    c->tlb_filled = true;
     io->addr = iotlb_base - vpage;
     io->kind = (uint8_t)kind;
+    io->fill = (uint32_t)fill;
     te->addend = addend;
     te->addr_read = address;
     if (kind == PHYS_MMIO) {
@@ -124,9 +126,14 @@ int tlb_fill(sut_machine *m, sut_cpu *c, uint64_t vaddr, unsigned mmu)
  * not touch the exclusive bitmap. */
 void tlb_flush_now(sut_machine *m, sut_cpu *c)
 {
-    /* memset to -1 as QEMU does: every addr_* invalid, addend -1 unused. */
-    memset(c->tlb, -1, (size_t)m->cfg.mmu_modes * m->tlb_size * sizeof(*c->tlb));
-    memset(c->vtlb, -1, (size_t)m->cfg.mmu_modes * m->cfg.vtlb_size * sizeof(*c->vtlb));
+    /* memset to -1 as QEMU does: every addr_* invalid, addend -1 unused.
+     * Nothing filled since the last flush: every entry is invalid already
+     * (a fuzz input flushes fresh TLBs when it maps its first block). */
+    if (c->tlb_filled) {
+        memset(c->tlb, -1, (size_t)m->cfg.mmu_modes * m->tlb_size * sizeof(*c->tlb));
+        memset(c->vtlb, -1, (size_t)m->cfg.mmu_modes * m->cfg.vtlb_size * sizeof(*c->vtlb));
+        c->tlb_filled = false;
+    }
     c->vtlb_index = 0;
     STAT_INC(m, flushes_full);
 }
@@ -150,8 +157,24 @@ void tlb_flush_page_now(sut_machine *m, sut_cpu *c, uint64_t vaddr)
 
 void tlb_flush_all_cpus_now(sut_machine *m)
 {
-    for (unsigned i = 0; i < m->cfg.max_cpus; i++) {
+    for (unsigned i = 0; i < cpus_present(m); i++) {
         tlb_flush_now(m, &m->cpus[i]);
+    }
+}
+
+/* A RAM-map change (block mapped, block resized) commits a memory
+ * transaction, and TCG's listener flushes every vCPU's TLB, victim TLB
+ * included (tcg_commit -> cpu_reload_memory_map -> tlb_flush(cpu, 1)): at
+ * once with one TCG thread, as queued work on each vCPU under MTTCG, like any
+ * other cross-vCPU flush (spec 3.2). */
+void tlb_flush_ram_map_changed(sut_machine *m)
+{
+    for (unsigned i = 0; i < cpus_present(m); i++) {
+        if (m->cfg.mttcg) {
+            async_run_on_cpu(m, &m->cpus[i], WORK_FLUSH);
+        } else {
+            tlb_flush_now(m, &m->cpus[i]);
+        }
     }
 }
 
@@ -204,7 +227,7 @@ void tlb_reset_dirty_range(sut_machine *m, uint64_t ram_addr)
         return;
     }
     const uintptr_t host = (uintptr_t)(b->host + ((ram_addr & m->page_mask) - b->offset));
-    for (unsigned ci = 0; ci < m->cfg.max_cpus; ci++) {
+    for (unsigned ci = 0; ci < cpus_present(m); ci++) {
         sut_cpu *c = &m->cpus[ci];
         for (unsigned pass = 0; pass < 2; pass++) {
             tlb_entry *t = pass ? c->vtlb : c->tlb;

@@ -12,7 +12,9 @@
 #               the stress workloads on it under TSan (bitmap fixed and v8,
 #               llsc fixed, hotplug fixed)
 #   6 fuzz      every targets/LIST row with backend qemu (bitmap-qemu,
-#               llsc-fixed-qemu): replay of the seeds, libFuzzer, AFL++
+#               llsc-v6-qemu, llsc-v8-qemu, llsc-fixed-qemu): replay of the
+#               seeds, libFuzzer, AFL++ (what the builtin twin fails too is
+#               the SUT's, not QEMU's)
 #   7 override  QEMU_SRC=<a copy with a local patch> is picked up
 #   8 findings  every finding seen above against ci/qemu-findings.txt:
 #               known -> PASS, new -> FAIL; a finding recorded on this very

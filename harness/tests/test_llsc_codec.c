@@ -237,6 +237,173 @@ static void t_layout(void)
            pa.ops[9].expect);
 }
 
+/* The layout model against layouts worked out by hand from QEMU's rules
+ * (find_ram_offset: a new block goes after some block's end, into the
+ * smallest gap up to the next block; the gap after the last block runs to
+ * RAM_ADDR_MAX; ties go to the first block of the list, which is sorted by
+ * decreasing max_length, equal ones in the order they were added; sizes
+ * round up to whole pages). 1 KiB pages, a RAM limit of 32 pages. */
+static void t_layout_qemu(void)
+{
+    static const struct {
+        const char *name, *text;
+        unsigned op;        /* the op whose placement is checked */
+        uint64_t offset;    /* where QEMU puts it, or */
+        int expect;         /* the refusal */
+    } cases[] = {
+        {"the gap after the last block never wins over one between blocks",
+         "config ram0_pages=4 ram0_max_pages=4\n"
+         "ram_add size=0x2000 max=0x2000 flags=0\n"     /* [4,12) */
+         "ram_add size=0x2000 max=0x2000 flags=0\n"     /* [12,20) */
+         "ram_add size=0x2000 max=0x2000 flags=0\n"     /* [20,28) */
+         "remove block=0x1000\nremove block=0x3000\n"  /* gap [4,20) */
+         "ram_add size=0x800 max=0x800 flags=0\n",      /* 4, not 28 */
+         6, 0x1000, 0},
+        {"a block that fits no gap between blocks goes last, within the limit",
+         "config ram0_pages=4 ram0_max_pages=4\n"
+         "ram_add size=0x2000 max=0x2000 flags=0\n"
+         "ram_add size=0x2000 max=0x2000 flags=0\n"
+         "ram_add size=0x2000 max=0x2000 flags=0\n"
+         "remove block=0x1000\nremove block=0x3000\n"
+         "ram_add size=0x2000 max=0x2000 flags=0\n"     /* [4,12) */
+         "ram_add size=0x2000 max=0x2000 flags=0\n"     /* [12,20) */
+         "ram_add size=0x1000 max=0x1000 flags=0\n"     /* [28,32) */
+         "ram_add size=0x400 max=0x400 flags=0\n",      /* past the limit */
+         9, 0, -4 /* SUT_ENOSPC */},
+        {"a tie goes to the block with the larger max_length",
+         "config ram0_pages=1 ram0_max_pages=1\n"       /* A [0,1) */
+         "ram_add size=0x400 max=0x400 flags=0\n"       /* B [1,2) */
+         "ram_add size=0x1000 max=0x1000 flags=0\n"     /* C [2,6) */
+         "ram_add size=0x400 max=0x400 flags=0\n"       /* D [6,7) */
+         "ram_add size=0x800 max=0x800 flags=0\n"       /* E [7,9) */
+         "remove block=0x400\nremove block=0x1800\n"
+         "ram_add size=0x400 max=0x400 flags=0\n",      /* after C: 6, not 1 */
+         7, 0x1800, 0},
+        {"a tie between equal max_lengths goes to the block added first",
+         "config ram0_pages=2 ram0_max_pages=2\n"       /* A [0,2) */
+         "ram_add size=0x1000 max=0x1000 flags=0\n"     /* G [2,6) */
+         "ram_add size=0x800 max=0x800 flags=0\n"       /* B [6,8) */
+         "ram_add size=0x800 max=0x800 flags=0\n"       /* F [8,10) */
+         "ram_add size=0x2000 max=0x2000 flags=0\n"     /* C [10,18) */
+         "remove block=0x800\n"
+         "ram_add size=0x800 max=0x800 flags=0\n"       /* Q [2,4) */
+         "remove block=0x2000\n"                        /* gaps [4,6), [8,10) */
+         "ram_add size=0x800 max=0x800 flags=0\n",      /* after B: 8, not 4 */
+         8, 0x2000, 0},
+        {"sizes round up to whole pages",
+         "config ram0_pages=1 ram0_max_pages=1\n"
+         "ram_add size=0x600 max=0x800 flags=resizeable\n" /* [1,3) */
+         "ram_add size=0x400 max=0x400 flags=0\n",      /* 3 */
+         2, 0xc00, 0},
+        {"a size that rounds up past max is refused",
+         "config ram0_pages=1 ram0_max_pages=1\n"
+         "ram_add size=0x600 max=0x400 flags=resizeable\n",
+         1, 0, -1 /* SUT_EINVAL */},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint8_t *out = NULL;
+        size_t len = 0;
+        char err[200] = "", name[128];
+        bool ok = compile(cases[i].text, &out, &len, err, sizeof(err));
+        unsigned k = cases[i].op;
+
+        snprintf(name, sizeof(name), "layout as QEMU: %s", cases[i].name);
+        if (!ok) {
+            report(name, false, "does not compile: %s", err);
+            continue;
+        }
+        llsc_decode(out, len, &pa);
+        free(out);
+        ok = pa.nops > k && pa.ops[k].kind == LOP_RAM_ADD &&
+             pa.ops[k].expect == cases[i].expect &&
+             (cases[i].expect != 0 || pa.ops[k].offset == cases[i].offset);
+        report(name, ok, "op %u: expect %d offset %#llx, wanted %d %#llx", k,
+               pa.nops > k ? pa.ops[k].expect : 99,
+               pa.nops > k ? (unsigned long long)pa.ops[k].offset : 0ULL,
+               cases[i].expect, (unsigned long long)cases[i].offset);
+    }
+}
+
+/* Inputs the grammar makes common or possible (issue 10): the RFC's cell of
+ * 8 in three inputs of four, more vCPUs than a cell has bits at every cell
+ * size up to 32, run-time hot-plug, small dirty blocks, 128 KiB of RAM. */
+static void t_inputs(void)
+{
+    static uint8_t hdr[LLSC_HDR_LEN];
+    unsigned cells[65] = {0}, w3[65] = {0}, n = 0, maxc = 0, blocks[7] = {0};
+
+    for (unsigned h0 = 0; h0 < 256; h0++) {
+        for (unsigned h1 = 0; h1 < 256; h1++) {
+            hdr[0] = (uint8_t)h0;
+            hdr[1] = (uint8_t)h1;
+            llsc_decode(hdr, sizeof(hdr), &pa);
+            cells[pa.cfg.cell_sz]++;
+            w3[pa.cfg.cell_sz] += pa.cfg.max_cpus > pa.cfg.cell_sz;
+            maxc = pa.cfg.max_cpus > maxc ? pa.cfg.max_cpus : maxc;
+            n++;
+        }
+    }
+    report("cell size 8 in three headers of four",
+           cells[8] * 4 == n * 3 && cells[16] && cells[32] && cells[64],
+           "8: %u 16: %u 32: %u 64: %u of %u", cells[8], cells[16], cells[32], cells[64], n);
+    report("more vCPUs than the cell has bits, at cells 8, 16 and 32; up to 64 vCPUs",
+           w3[8] && w3[16] && w3[32] && maxc == 64, "W3 inputs 8: %u 16: %u 32: %u, max %u",
+           w3[8], w3[16], w3[32], maxc);
+    for (unsigned h4 = 0; h4 < 16; h4++) {
+        hdr[0] = hdr[1] = 0;
+        hdr[4] = (uint8_t)h4;
+        llsc_decode(hdr, sizeof(hdr), &pa);
+        blocks[pa.cfg.block_bits]++;
+        if (pa.cfg.ram_pages << pa.cfg.page_bits > 128u << 10) {
+            blocks[0] = 99;
+        }
+    }
+    report("dirty blocks of 4, 8, 16 and 64 pages; RAM at most 128 KiB",
+           blocks[2] && blocks[3] && blocks[4] && blocks[6] && blocks[0] == 0,
+           "block bits 2: %u 3: %u 4: %u 6: %u", blocks[2], blocks[3], blocks[4], blocks[6]);
+
+    {
+        const char *text =
+            "config cpus=2 hotplug=0 block_bits=2 ram_pages=128\n"
+            "ll cpu=1 addr=0x8 size=4\n"
+            "cpu_plug\n"
+            "ll cpu=2 addr=0x8 size=4\n"
+            "cpu_plug\ncpu_plug\ncpu_plug\n"
+            "store cpu=5 addr=0x10 size=4 val=0x1\n";
+        uint8_t *out = NULL;
+        size_t len = 0;
+        char err[200] = "";
+        bool ok = compile(text, &out, &len, err, sizeof(err));
+        if (ok) {
+            llsc_decode(out, len, &pa);
+            free(out);
+        }
+        report("cpu_plug: vCPUs 2..5 come into existence and take ops",
+               ok && pa.nplugs == 4 && pa.ops[2].kind == LOP_CPU_PLUG && pa.ops[2].cpu == 2 &&
+                   pa.ops[3].cpu == 2 && pa.ops[6].cpu == 5 && pa.ops[7].cpu == 5 &&
+                   pa.cfg.block_bits == 2 && pa.cfg.ram_pages == 128,
+               "%s nplugs=%u", err, pa.nplugs);
+    }
+    {
+        const char *text = "config cpus=40 cell=32 mmu_modes=2 tlb_bits=4\n"
+                           "ll cpu=39 mmu=1 addr=0x8 size=4\n"
+                           "ll cpu=32 addr=0x8 size=4\n";
+        uint8_t *out = NULL;
+        size_t len = 0;
+        char err[200] = "";
+        bool ok = compile(text, &out, &len, err, sizeof(err));
+        if (ok) {
+            llsc_decode(out, len, &pa);
+            free(out);
+        }
+        report("40 vCPUs with a 32-bit cell: vCPUs 32 and up are addressable",
+               ok && pa.cfg.cpus == 40 && pa.cfg.cell_sz == 32 && pa.nops == 3 &&
+                   pa.ops[1].cpu == 39 && pa.ops[1].mmu == 1 && pa.ops[2].cpu == 32,
+               "%s", err);
+    }
+}
+
 static void t_errors(void)
 {
     static const struct {
@@ -254,6 +421,10 @@ static void t_errors(void)
         {"config cpus=2 cpus=3\n", "duplicate key"},
         {"remove block=0x4000\n", "no block"},
         {"map vaddr=0x1000 paddr=0x0\n", "alias pages"},
+        {"ll cpu=2 addr=0x8 size=4\ncpu_plug\n", "cpu=2 out of range (2 vCPUs present)"},
+        {"cpu_plug\ncpu_plug\ncpu_plug\ncpu_plug\ncpu_plug\n", "no vCPU left to plug"},
+        {"config cpus=40 cell=32 tlb_bits=8\n", "not expressible: tlb_bits"},
+        {"config ram_pages=128 page_bits=12\n", "not expressible: block_bits"},
         {"ll cpu=zero addr=0x100\n", "not a number"},
     };
 
@@ -273,7 +444,7 @@ static void t_bytes(void)
 {
     /* Decoder corner cases: truncated op, op cap, input cap. */
     static uint8_t big[10000];
-    uint8_t trunc[] = {0, 0, 0, 0, LOP_CLREX, 1, LOP_SC, 0, 0};
+    uint8_t trunc[LLSC_HDR_LEN + 5] = {[LLSC_HDR_LEN] = LOP_CLREX, 1, LOP_SC, 0, 0};
 
     llsc_decode(trunc, sizeof(trunc), &pa);
     report("a cut-off op ends the input", pa.nops == 2 && pa.ops[1].kind == LOP_CLREX,
@@ -292,6 +463,8 @@ int main(void)
     t_roundtrip();
     t_text();
     t_layout();
+    t_layout_qemu();
+    t_inputs();
     t_errors();
     t_bytes();
     return failures ? 1 : 0;

@@ -422,7 +422,7 @@ static void t_memory(void)
     expect("memory negative: ROM ignores a store", ok, &v, NULL);
     sys.rom[0] = 0x2a;
     ok = mem(o, 1, &v);
-    expect("store-wrong-write: a store that changed ROM", ok, &v, "store-wrong-write");
+    expect("rom-written: a store that changed ROM", ok, &v, "rom-written");
     orc_free(o);
 
     /* MMIO register file reads back and is compared. */
@@ -619,6 +619,165 @@ static void t_layout(void)
     orc_free(o);
 }
 
+/* The views beside memory: translated code and the device's write log. */
+static uint64_t fake_inval[8]; /* per page of the RAM block: invalidations */
+
+static uint64_t fake_code(void *ctx, uint64_t pa)
+{
+    (void)ctx;
+    return pa < RAM_MAX ? fake_inval[pa >> 10] : 0;
+}
+
+static void t_views(void)
+{
+    struct orc_verdict v;
+    struct orc *o;
+    bool ok;
+    static const uint8_t le2a[4] = {0x2a, 0, 0, 0};
+
+    /* code-not-invalidated: a store to a code page left its translations. */
+    o = setup();
+    memset(fake_inval, 0, sizeof(fake_inval));
+    orc_protect_code(o, 1, 0x408);
+    ok = orc_check_code(o, fake_code, NULL, &v) &&
+         orc_store(o, 2, 0, 0x410, 4, false, 0x2a, ORC_OK, &v);
+    sys_put(0x410, le2a, 4);
+    ok = ok && mem(o, 2, &v) && orc_check_code(o, fake_code, NULL, &v);
+    expect("code-not-invalidated: store to a code page, no invalidation (W15)", ok, &v,
+           "code-not-invalidated");
+    report("code-not-invalidated names the write and the translation",
+           !ok && strstr(v.msg, "store by vCPU0 at 0x410") &&
+               strstr(v.msg, "page 0x400") && strstr(v.msg, "op 1"),
+           "%s", v.msg);
+    orc_free(o);
+
+    o = setup();
+    memset(fake_inval, 0, sizeof(fake_inval));
+    orc_protect_code(o, 1, 0x408);
+    ok = orc_check_code(o, fake_code, NULL, &v) &&
+         orc_store(o, 2, 0, 0x410, 4, false, 0x2a, ORC_OK, &v);
+    fake_inval[1]++;
+    ok = ok && orc_check_code(o, fake_code, NULL, &v) &&
+         orc_store(o, 3, 0, 0x414, 4, false, 0x2a, ORC_OK, &v) &&
+         orc_check_code(o, fake_code, NULL, &v);
+    expect("code-not-invalidated negative: invalidated once, then no code left", ok, &v,
+           NULL);
+    orc_free(o);
+
+    o = setup();
+    memset(fake_inval, 0, sizeof(fake_inval));
+    orc_protect_code(o, 1, 0x408);
+    ok = orc_check_code(o, fake_code, NULL, &v) &&
+         orc_store(o, 2, 0, 0x810, 4, false, 0x2a, ORC_OK, &v) &&
+         orc_ll(o, 3, 1, 0x410, 4, false, ORC_OK, 0, &v) &&
+         orc_sc(o, 4, 1, 0x410, 4, false, 7, ORC_OK, 1, &v) &&
+         orc_check_code(o, fake_code, NULL, &v);
+    fake_inval[1]++; /* invalidating without a write is only conservative */
+    ok = ok && orc_check_code(o, fake_code, NULL, &v) &&
+         orc_store(o, 5, 0, 0x410, 4, false, 0x2a, ORC_OK, &v) &&
+         orc_check_code(o, fake_code, NULL, &v);
+    expect("code-not-invalidated negative: other page, failed SC, early invalidation",
+           ok, &v, NULL);
+    orc_free(o);
+
+    o = setup();
+    memset(fake_inval, 0, sizeof(fake_inval));
+    orc_protect_code(o, 1, 0x408);
+    ok = orc_check_code(o, fake_code, NULL, &v) && orc_ram_resize(o, 0, 0xc00) == 0 &&
+         orc_ram_resize(o, 0, RAM_USED) == 0 &&
+         orc_store(o, 4, 0, 0x410, 4, false, 0x2a, ORC_OK, &v) &&
+         orc_check_code(o, fake_code, NULL, &v);
+    expect("code-not-invalidated negative: a resize forgets the block's code", ok, &v,
+           NULL);
+    orc_free(o);
+
+    /* mmio-double-write: the device received a byte twice (W19). */
+    {
+        struct orc_mmio_write w[8] = {{0x13, 0x2a}, {0x14, 0}, {0x15, 0}, {0x16, 0},
+                                      {0x13, 0x2a}, {0x14, 0}, {0x15, 0}, {0x16, 0}};
+        o = setup();
+        ok = orc_store(o, 1, 1, MMIO_BASE + 0x13, 4, false, 0x2a, ORC_OK, &v) &&
+             orc_check_mmio_writes(o, w, 8, true, &v);
+        expect("mmio-double-write: bytewise and full width (W19)", ok, &v,
+               "mmio-double-write");
+        orc_free(o);
+
+        o = setup();
+        ok = orc_store(o, 1, 1, MMIO_BASE + 0x13, 4, false, 0x2a, ORC_OK, &v) &&
+             orc_check_mmio_writes(o, w + 4, 4, true, &v) &&
+             orc_load(o, 2, 1, MMIO_BASE + 0x13, 4, false, ORC_OK, 0x2a, &v) &&
+             orc_check_mmio_writes(o, NULL, 0, true, &v);
+        expect("mmio-double-write negative: each byte once, nothing on a load", ok, &v,
+               NULL);
+        orc_free(o);
+
+        o = setup();
+        ok = orc_ll(o, 1, 1, MMIO_BASE + 0x13, 1, false, ORC_OK, 0, &v) &&
+             orc_sc(o, 2, 1, MMIO_BASE + 0x13, 1, false, 0x2a, ORC_OK, 1, &v) &&
+             orc_check_mmio_writes(o, w, 1, true, &v);
+        expect("failed-sc-wrote: a failed SC reached the device", ok, &v,
+               "failed-sc-wrote");
+        orc_free(o);
+
+        o = setup();
+        ok = orc_store(o, 1, 1, MMIO_BASE + 0x14, 2, false, 0, ORC_OK, &v) &&
+             orc_check_mmio_writes(o, w + 1, 1, true, &v);
+        expect("store-wrong-write: the device never received a byte", ok, &v,
+               "store-wrong-write");
+        orc_free(o);
+
+        o = setup();
+        ok = orc_store(o, 1, 1, MMIO_BASE + 0x14, 1, false, 0, ORC_OK, &v) &&
+             orc_check_mmio_writes(o, w, 2, true, &v);
+        expect("stray-write: the device received a byte the store did not write", ok,
+               &v, "stray-write");
+        orc_free(o);
+
+        o = setup();
+        ok = orc_store(o, 1, 1, MMIO_BASE + 0x13, 4, false, 0x2a, ORC_OK, &v) &&
+             orc_check_mmio_writes(o, w, 8, false, &v) &&
+             orc_check_mmio_writes(o, NULL, 0, true, &v);
+        expect("device log negative: an incomplete log judges nothing", ok, &v, NULL);
+        orc_free(o);
+    }
+
+    /* rom-written: the model's ROM never changes; the system's did (W15). */
+    o = setup();
+    ok = orc_ll(o, 1, 1, ROM_OFF + 8, 4, false, ORC_OK, 0, &v) &&
+         orc_sc(o, 2, 1, ROM_OFF + 8, 4, false, 0x55, ORC_OK, 0, &v);
+    sys.rom[8] = 0x55;
+    ok = ok && mem(o, 2, &v);
+    expect("rom-written: an SC changed ROM", ok, &v, "rom-written");
+    orc_free(o);
+
+    o = setup();
+    ok = orc_store(o, 1, 1, ROM_OFF + 8, 4, false, 0x55, ORC_OK, &v) && mem(o, 1, &v);
+    expect("rom-written negative: a store to ROM is discarded", ok, &v, NULL);
+    orc_free(o);
+
+    /* A write into the unmapped tail [used, max) is a stray write there. */
+    o = setup();
+    ok = orc_store(o, 1, 1, RAM_USED - 4, 4, false, 0x2a, ORC_OK, &v);
+    sys_put(RAM_USED - 4, le2a, 4);
+    sys.ram[RAM_USED] = 0x2a;
+    ok = ok && mem(o, 1, &v);
+    expect("stray-write: into the block's unmapped tail", ok, &v, "stray-write");
+    report("stray-write into the tail says so", !ok && strstr(v.msg, "unmapped tail"),
+           "%s", v.msg);
+    orc_free(o);
+
+    /* failed-sc-wrote shows the whole access and what memory should hold. */
+    o = setup();
+    ok = orc_ll(o, 1, 1, 0x108, 4, false, ORC_OK, 0, &v) &&
+         orc_sc(o, 2, 1, 0x108, 4, false, 0x2a, ORC_OK, 1, &v);
+    sys.ram[0x10a] = 0x05;
+    ok = ok && mem(o, 2, &v);
+    report("failed-sc-wrote shows the whole access",
+           !ok && strstr(v.msg, "0x108..0x10b hold 00 00 05 00, memory should hold 00 00 00 00"),
+           "%s", ok ? "no violation" : v.msg);
+    orc_free(o);
+}
+
 int main(void)
 {
     t_sc_without_ll();
@@ -628,5 +787,6 @@ int main(void)
     t_scopes();
     t_liveness();
     t_layout();
+    t_views();
     return failures ? 1 : 0;
 }

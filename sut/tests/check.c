@@ -80,6 +80,9 @@ sut_machine *tc_machine_cfg(const sut_config *c, uint64_t ram_bytes)
         fprintf(stderr, "ram_block_add failed\n");
         abort();
     }
+    /* The vCPUs start after the board mapped its RAM: under MTTCG they
+     * service the flushes that mapping queued before their first TB. */
+    tc_run_all_work(m);
     return m;
 }
 
@@ -130,7 +133,7 @@ uint32_t tc_peek32(sut_machine *m, uint64_t paddr)
  * assume (without it, the window is W5). */
 void tc_run_all_work(sut_machine *m)
 {
-    for (unsigned i = 0; i < sut_get_config(m)->max_cpus; i++) {
+    for (unsigned i = 0; i < sut_cpus_present(m); i++) {
         sut_run_work(m, i);
     }
 }

@@ -16,7 +16,8 @@ static void t_bad_knobs(void)
         {"tlb bits 9", NULL}, {"vtlb 17", NULL}, {"0 mmu modes", NULL},
         {"8 mmu modes", NULL}, {"cell 12", NULL}, {"history 0", NULL},
         {"history too long", NULL}, {"ram limit unaligned", NULL},
-        {"ram limit too big", NULL}, {"block bits 5", NULL}, {"variant 9", NULL},
+        {"ram limit too big", NULL}, {"block bits 1", NULL}, {"variant 9", NULL},
+        {"65 vCPUs with hot-plug", NULL},
     };
     for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         sut_config_default(&c, SUT_V6);
@@ -36,8 +37,9 @@ static void t_bad_knobs(void)
         case 12: c.history_len = SUT_MAX_HISTORY + 1; break;
         case 13: c.ram_limit = (1 << 20) + 1; break;
         case 14: c.ram_limit = SUT_MAX_RAM_LIMIT * 2; break;
-        case 15: c.dirty_block_bits = 5; break;
+        case 15: c.dirty_block_bits = 1; break;
         case 16: c.variant = (enum sut_variant)9; break;
+        case 17: c.smp_cpus = c.max_cpus = 60; c.plug_cpus = 5; break;
         }
         sut_machine *m = sut_new(&c, &err);
         CHECK(m == NULL && err == SUT_EINVAL, "%s accepted", cases[i].what);
@@ -62,7 +64,8 @@ static void t_bad_ram(void)
         sut_machine *m = tc_machine_cfg(&c, 0);
         uint64_t off = 77, a, b;
         CHECK_EQ(sut_ram_block_add(m, 0, 4096, SUT_RAM_RESIZEABLE, &off), SUT_EINVAL);
-        CHECK_EQ(sut_ram_block_add(m, 1000, 1000, 0, &off), SUT_EINVAL);       /* unaligned */
+        CHECK_EQ(sut_ram_block_add(m, 3000, 2048, SUT_RAM_RESIZEABLE, &off),
+                 SUT_EINVAL);                         /* 3 KiB once rounded: above max */
         CHECK_EQ(sut_ram_block_add(m, 4096, 2048, SUT_RAM_RESIZEABLE, &off), SUT_EINVAL);
         CHECK_EQ(sut_ram_block_add(m, 2048, 4096, 0, &off), SUT_EINVAL);       /* not resizeable */
         CHECK_EQ(sut_ram_block_add(m, 4096, 4096, 0x80, &off), SUT_EINVAL);   /* flags */
@@ -71,7 +74,9 @@ static void t_bad_ram(void)
         CHECK_EQ(sut_ram_block_add(m, 4096, 8192, SUT_RAM_RESIZEABLE, &a), SUT_OK);
         CHECK_EQ(sut_ram_block_add(m, 4096, 4096, 0, &b), SUT_OK);
         CHECK_EQ(sut_ram_resize(m, a, 16384), SUT_EINVAL);  /* beyond max_length */
-        CHECK_EQ(sut_ram_resize(m, a, 5000), SUT_EINVAL);   /* unaligned */
+        CHECK_EQ(sut_ram_resize(m, a, 8193), SUT_EINVAL);   /* 9 KiB once rounded */
+        CHECK_EQ(sut_ram_resize(m, a, 3073), SUT_OK);       /* rounded up to 4 KiB: */
+        CHECK_EQ(sut_ram_resize(m, a, 4096), SUT_OK);       /* the same size */
         CHECK_EQ(sut_ram_resize(m, a, 0), SUT_EINVAL);
         CHECK_EQ(sut_ram_resize(m, b, 2048), SUT_EINVAL);   /* not resizeable */
         CHECK_EQ(sut_ram_resize(m, a + 1024, 4096), SUT_ENOENT);
@@ -170,6 +175,64 @@ static void t_rom(void)
     }
 }
 
+/* Run-time hot-plug: a vCPU does not exist until sut_cpu_plug brings it up,
+ * with the next cpu_index; no more than plug_cpus of them. */
+static void t_cpu_plug(void)
+{
+    for (int v = 0; v < SUT_NVARIANTS; v++) {
+        sut_config c = tc_config((enum sut_variant)v);
+        c.plug_cpus = 2;
+        sut_machine *m = tc_machine_cfg(&c, 64 << 10);
+        uint64_t val = 0;
+        unsigned idx = 99;
+        CHECK_EQ(sut_cpus_present(m), 2);
+        CHECK_EQ(sut_load(m, 2, 0, 0x100, 4, false, &val), SUT_EINVAL);
+        CHECK_EQ(sut_clrex(m, 2), SUT_EINVAL);
+        CHECK_EQ(sut_cpu_plug(m, &idx), SUT_OK);
+        CHECK_EQ(idx, 2);
+        CHECK_EQ(sut_load(m, 2, 0, 0x100, 4, false, &val), SUT_OK);
+        CHECK_EQ(sut_tlb_write_flags(m, 3, 0, 0x100), -1);
+        CHECK_EQ(sut_cpu_plug(m, &idx), SUT_OK);
+        CHECK_EQ(idx, 3);
+        CHECK_EQ(sut_cpus_present(m), 4);
+        CHECK_EQ(sut_cpu_plug(m, &idx), SUT_ENOSPC);
+        CHECK_EQ(idx, 3);
+        tc_st(m, 3, 0x100, 5);
+        CHECK_EQ(tc_ld(m, 0, 0x100), 5);
+        sut_free(m);
+    }
+}
+
+/* The read-entry view a load-value message uses: which entry, filled when,
+ * mapping what. */
+static void t_tlb_read_view(void)
+{
+    sut_config c = tc_config(SUT_V8);
+    c.vtlb_size = 2;
+    sut_machine *m = tc_machine_cfg(&c, 64 << 10);
+    sut_tlb_read_view e;
+    sut_stats s;
+    CHECK(!sut_tlb_read_entry(m, 0, 0, 0x408, &e), "no entry before the first access");
+    CHECK_EQ(sut_map_page(m, 0x180000400ULL, 0x800), SUT_OK);
+    tc_ld(m, 0, 0x180000408ULL);
+    sut_get_stats(m, &s);
+    CHECK(sut_tlb_read_entry(m, 0, 0, 0x180000408ULL, &e), "entry after a load");
+    CHECK(!e.victim && e.vaddr == 0x180000400ULL && e.paddr == 0x800 &&
+              e.guest_paddr == 0x800 && e.host_current && e.fill == (uint32_t)s.tlb_fills,
+          "view: victim %d vaddr 0x%llx paddr 0x%llx now 0x%llx host %d fill %u", e.victim,
+          (unsigned long long)e.vaddr, (unsigned long long)e.paddr,
+          (unsigned long long)e.guest_paddr, e.host_current, e.fill);
+    /* Same TLB index, another page: the entry moves to the victim TLB. */
+    tc_ld(m, 0, 0x408);
+    CHECK(sut_tlb_read_entry(m, 0, 0, 0x180000408ULL, &e) && e.victim, "now a victim entry");
+    CHECK(sut_tlb_read_entry(m, 0, 0, 0x100000010ULL, &e) == false, "MMIO not touched yet");
+    tc_ld(m, 1, 0x100000010ULL);
+    CHECK(sut_tlb_read_entry(m, 1, 0, 0x100000010ULL, &e) && e.paddr == 0x100000000ULL &&
+              e.host_current,
+          "MMIO entry");
+    sut_free(m);
+}
+
 int main(void)
 {
     check_suite = "sut/api";
@@ -179,5 +242,7 @@ int main(void)
     RUN(t_load_store);
     RUN(t_alias);
     RUN(t_rom);
+    RUN(t_cpu_plug);
+    RUN(t_tlb_read_view);
     return check_done();
 }

@@ -44,6 +44,83 @@ static void t_find_ram_offset_gaps(void)
     }
 }
 
+/* Layouts worked out by hand from QEMU's rules (spec 2.1, 3.1): a new block
+ * goes after the end of some block, into the smallest gap up to the next
+ * block start; the gap after the last block runs to RAM_ADDR_MAX, so it is
+ * never smaller than a gap between blocks; ties go to the first block of
+ * the list, which is sorted by decreasing max_length (equal ones in the
+ * order they were added); sizes are rounded up to whole pages. 1 KiB pages,
+ * ram_limit 32 pages. */
+static void t_find_ram_offset_qemu_rules(void)
+{
+    for (int v = 0; v < SUT_NVARIANTS; v++) {
+        sut_config c = tc_config((enum sut_variant)v);
+        c.ram_limit = 32 * KB;
+        const char *vn = sut_variant_name(v);
+
+        /* The issue's example: blocks at pages [0,4) and [20,28). A 2-page
+         * block goes into the gap [4,20), not after 28 (gap 4 up to
+         * ram_limit, but RAM_ADDR_MAX for QEMU). 18 pages fit no gap
+         * between blocks, and after 28 they pass ram_limit. */
+        sut_machine *m = tc_machine_cfg(&c, 0);
+        CHECK_EQ(add(m, 4 * KB, 4 * KB), 0);
+        CHECK_EQ(add(m, 16 * KB, 16 * KB), 4 * KB);
+        CHECK_EQ(add(m, 8 * KB, 8 * KB), 20 * KB);
+        CHECK_EQ(sut_ram_block_remove(m, 4 * KB), SUT_OK);
+        uint64_t off = 77;
+        CHECK_EQ(sut_ram_block_add(m, 18 * KB, 18 * KB, 0, &off), SUT_ENOSPC);
+        CHECK_EQ(add(m, 2 * KB, 2 * KB), 4 * KB);
+        CHECK_EQ(add(m, 14 * KB, 14 * KB), 6 * KB);  /* exactly the gap left */
+        CHECK_EQ(add(m, 2 * KB, 2 * KB), 28 * KB);   /* no gap between blocks left */
+        sut_free(m);
+
+        /* Different max_length: gaps of one page after A (1 page, at 0) and
+         * after C (4 pages, at 2). C comes first in the list, so its gap
+         * wins although A's is at the lower offset. */
+        m = tc_machine_cfg(&c, 0);
+        CHECK_EQ(add(m, 1 * KB, 1 * KB), 0);        /* A */
+        CHECK_EQ(add(m, 1 * KB, 1 * KB), 1 * KB);   /* B */
+        CHECK_EQ(add(m, 4 * KB, 4 * KB), 2 * KB);   /* C */
+        CHECK_EQ(add(m, 1 * KB, 1 * KB), 6 * KB);   /* D */
+        CHECK_EQ(add(m, 2 * KB, 2 * KB), 7 * KB);   /* E */
+        CHECK_EQ(sut_ram_block_remove(m, 1 * KB), SUT_OK);
+        CHECK_EQ(sut_ram_block_remove(m, 6 * KB), SUT_OK);
+        CHECK(add(m, 1 * KB, 1 * KB) == 6 * KB, "%s: the gap after the larger block", vn);
+        CHECK_EQ(add(m, 1 * KB, 1 * KB), 1 * KB);
+        sut_free(m);
+
+        /* Equal max_length: A (2 pages, at 0) and B (2, at 6) were added
+         * before Q (2, placed at 2 once G left [2,6)). With F gone too, the
+         * gaps after Q [4,6) and after B [8,10) are both 2 pages: B, added
+         * first, comes first in the list and wins over Q's lower gap. */
+        m = tc_machine_cfg(&c, 0);
+        CHECK_EQ(add(m, 2 * KB, 2 * KB), 0);        /* A */
+        CHECK_EQ(add(m, 4 * KB, 4 * KB), 2 * KB);   /* G */
+        CHECK_EQ(add(m, 2 * KB, 2 * KB), 6 * KB);   /* B */
+        CHECK_EQ(add(m, 2 * KB, 2 * KB), 8 * KB);   /* F */
+        CHECK_EQ(add(m, 8 * KB, 8 * KB), 10 * KB);  /* C */
+        CHECK_EQ(sut_ram_block_remove(m, 2 * KB), SUT_OK);
+        CHECK_EQ(add(m, 2 * KB, 2 * KB), 2 * KB);   /* Q: the only gap between blocks */
+        CHECK_EQ(sut_ram_block_remove(m, 8 * KB), SUT_OK);
+        CHECK(add(m, 2 * KB, 2 * KB) == 8 * KB, "%s: the tie goes to the earlier block", vn);
+        CHECK_EQ(add(m, 2 * KB, 2 * KB), 4 * KB);
+        sut_free(m);
+
+        /* Sizes round up to whole pages: 1500 bytes take 2 pages, and a
+         * resizeable block of 2500 used, 3000 max has 3 pages of each. */
+        m = tc_machine_cfg(&c, 0);
+        CHECK_EQ(add(m, 1500, 1500), 0);
+        uint64_t a = UINT64_MAX, used = 0, max = 0;
+        CHECK_EQ(sut_ram_block_add(m, 2500, 3000, SUT_RAM_RESIZEABLE, &a), SUT_OK);
+        CHECK_EQ(a, 2 * KB);
+        CHECK_EQ(sut_ram_block_info(m, 1, &off, &used, &max, NULL), SUT_OK);
+        CHECK(off == 2 * KB && used == 3 * KB && max == 3 * KB, "%s: 0x%llx 0x%llx 0x%llx", vn,
+              (unsigned long long)off, (unsigned long long)used, (unsigned long long)max);
+        CHECK_EQ(add(m, 1 * KB, 1 * KB), 5 * KB);
+        sut_free(m);
+    }
+}
+
 static void t_last_ram_offset_uses_max_length(void)
 {
     sut_config c = tc_config(SUT_V6);
@@ -151,6 +228,30 @@ static void t_v8_blocks_stable(void)
     sut_free(m);
 }
 
+/* An out-of-bounds index into the exclusive bitmap is counted on every path:
+ * v6's cell accessors and v8's test_bit alike; introspection counts nothing. */
+static void t_excl_bitmap_oob_counted(void)
+{
+    for (int v = SUT_V6; v <= SUT_V8; v++) {
+        sut_config c = tc_config((enum sut_variant)v);
+        c.dirty_block_bits = 6;
+        sut_machine *m = tc_machine_cfg(&c, 16 * KB);
+        const uint64_t past = 1 << 20; /* page 1024: beyond 16 pages of storage */
+        sut_stats s;
+        CHECK(!sut_page_is_exclusive(m, past), "%s: past the storage", sut_variant_name(v));
+        sut_get_stats(m, &s);
+        CHECK_EQ(s.excl_bitmap_oob, 0);
+        if (v == SUT_V6) {
+            CHECK(cpu_physical_memory_not_excl(m, past, 0), "v6: OOB cell reads dirty");
+        } else {
+            CHECK(!cpu_physical_memory_is_excl(m, past), "v8: OOB bit reads not exclusive");
+        }
+        sut_get_stats(m, &s);
+        CHECK_EQ(s.excl_bitmap_oob, 1);
+        sut_free(m);
+    }
+}
+
 /* Resize re-sets the exclusive state of the whole used range (spec 3.2):
  * a live reservation's page loses exclusivity on v6/v8, not on fixed. */
 static void t_resize_wipes_exclusivity(void)
@@ -177,15 +278,58 @@ static void t_resize_wipes_exclusivity(void)
     }
 }
 
+/* Every RAM-map change flushes every vCPU's TLB (spec 3.2): a block added,
+ * grown or shrunk. At once with one TCG thread; under MTTCG the flush is
+ * queued and the entry survives until the vCPU services its work. Failed
+ * changes and a resize to the same size flush nothing. */
+static void t_map_changes_flush_every_tlb(void)
+{
+    for (unsigned f = 0; f < tc_nflavours; f++) {
+        const struct tc_flavour *fl = &tc_flavours[f];
+        sut_config c = tc_config(fl->variant);
+        c.mttcg = fl->mttcg;
+        sut_machine *m = tc_machine_cfg(&c, 0);
+        uint64_t a = add(m, 8 * KB, 16 * KB), off;
+        tc_run_all_work(m);
+        for (int step = 0; step < 5; step++) {
+            tc_st(m, 1, a + 0x408, 7);
+            CHECK(sut_tlb_write_flags(m, 1, 0, a + 0x408) >= 0, "%s step %d: entry filled",
+                  fl->name, step);
+            int rc;
+            bool changes = true;
+            switch (step) {
+            case 0: rc = sut_ram_block_add(m, 4 * KB, 4 * KB, 0, &off); break;
+            case 1: rc = sut_ram_resize(m, a, 12 * KB); break;   /* grow */
+            case 2: rc = sut_ram_resize(m, a, 10 * KB); break;   /* shrink */
+            case 3: rc = sut_ram_resize(m, a, 10 * KB); changes = false; break;
+            default: rc = sut_ram_block_add(m, 1 << 20, 1 << 20, 0, &off); changes = false;
+                     CHECK_EQ(rc, SUT_ENOSPC); rc = SUT_OK; break;
+            }
+            CHECK_EQ(rc, SUT_OK);
+            bool gone = sut_tlb_write_flags(m, 1, 0, a + 0x408) < 0;
+            CHECK(gone == (changes && !fl->mttcg), "%s step %d: entry %s at once", fl->name,
+                  step, gone ? "flushed" : "kept");
+            tc_run_all_work(m);
+            gone = sut_tlb_write_flags(m, 1, 0, a + 0x408) < 0;
+            CHECK(gone == changes, "%s step %d: entry %s after the work ran", fl->name, step,
+                  gone ? "flushed" : "kept");
+        }
+        sut_free(m);
+    }
+}
+
 int main(void)
 {
     check_suite = "sut/ram";
     RUN(t_find_ram_offset_gaps);
+    RUN(t_find_ram_offset_qemu_rules);
     RUN(t_last_ram_offset_uses_max_length);
     RUN(t_v6_cells_after_add);
     RUN(t_v6_accessors);
     RUN(t_v6_byte_view_endianness);
     RUN(t_v8_blocks_stable);
     RUN(t_resize_wipes_exclusivity);
+    RUN(t_map_changes_flush_every_tlb);
+    RUN(t_excl_bitmap_oob_counted);
     return check_done();
 }
