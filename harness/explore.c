@@ -597,7 +597,7 @@ void ex_csv_header(FILE *f)
           "flushes_ll,flush_max_ll,flushed_entries_ll,flushes_other,page_flushes,"
           "tlb_fills,ram_ops,bitmap_bits,bitmap_pages,"
           "flushes_per_ll,entries_per_ll,page_flushes_per_ll,slow_store_frac,"
-          "spurious_per_sc,lost_per_1k_sc,bitmap_bytes_per_gib\n",
+          "spurious_per_sc,lost_per_1k_incs,bitmap_bytes_per_gib\n",
           f);
 }
 
@@ -644,6 +644,7 @@ void ex_csv_row(FILE *f, const struct ex_point *p, const struct ex_result *r)
             (unsigned long long)r->bitmap_bits, (unsigned long long)r->bitmap_pages,
             ratio(r->flushes_ll, r->ll), ratio(r->flushed_entries_ll, r->ll),
             ratio(r->page_flushes, r->ll), ratio(r->slow_plain_stores, r->stores),
-            ratio(r->sc_fail_spurious, r->sc), 1000.0 * ratio(r->lost_updates, r->sc),
+            ratio(r->sc_fail_spurious, r->sc),
+            1000.0 * ratio(r->lost_updates, r->sc_ok + r->plain_incs),
             (unsigned long long)bytes_per_gib);
 }
