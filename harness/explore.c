@@ -18,6 +18,10 @@
  * and store of +1 in one step of the schedule), so they are versions: a
  * write that overwrites another's increment shows as final < increments.
  *
+ * With mttcg (v6 is v6-MT), a vCPU services its work queue before each of
+ * its micro-ops, so the flushes other vCPUs asked for reach it at its next
+ * step; without (the default), flushes are immediate.
+ *
  * The schedule: at each step one vCPU, drawn from the scheduler's PRNG,
  * does its next micro-op (an LL, a plain store between LL and SC, the SC, a
  * retry after a failed SC, or an op outside any LL/SC). The scheduler's and
@@ -130,7 +134,7 @@ static int peek(void *ctx, uint64_t pa, void *buf, size_t len)
 
 static bool api_fail(struct run *x, const char *what, int rc)
 {
-    snprintf(x->err, x->errlen, "%s: %s at step op %ld", what, sut_strerror(rc), x->op);
+    snprintf(x->err, x->errlen, "%s: %s (after oracle event %ld)", what, sut_strerror(rc), x->op);
     return false;
 }
 
@@ -144,7 +148,8 @@ static bool do_ll(struct run *x, unsigned cpu, struct vcpu *c)
     if (rc) {
         return api_fail(x, "sut_ll", rc);
     }
-    const uint64_t fl = b.flushes_full - a.flushes_full;
+    /* Under MTTCG the flushes an LL asks for are queued work. */
+    const uint64_t fl = b.flushes_full - a.flushes_full + b.flushes_queued - a.flushes_queued;
     x->r->ll++;
     x->r->flushes_ll += fl;
     x->r->flush_max_ll = fl > x->r->flush_max_ll ? fl : x->r->flush_max_ll;
@@ -280,7 +285,7 @@ static bool grow(struct run *x)
         return api_fail(x, add ? "sut_ram_block_add" : "sut_ram_resize", rc);
     }
     x->r->ram_ops++;
-    x->r->flushes_other += b.flushes_full - a.flushes_full;
+    x->r->flushes_other += b.flushes_full - a.flushes_full + b.flushes_queued - a.flushes_queued;
     x->r->page_flushes += b.flushes_page - a.flushes_page;
     x->growths++;
     ++x->op;
@@ -429,9 +434,28 @@ static enum action choose(struct run *x, unsigned cpu, struct vcpu *c, uint64_t 
     return A_LLSC;
 }
 
+/* Under MTTCG a vCPU services its work queue at each TB boundary: before
+ * each of its micro-ops here. The flushes were counted when queued; what
+ * they drop is counted when they run. */
+static bool run_work(struct run *x, unsigned cpu)
+{
+    sut_stats a, b;
+    sut_get_stats(x->m, &a);
+    int rc = sut_run_work(x->m, cpu);
+    sut_get_stats(x->m, &b);
+    if (rc < 0) {
+        return api_fail(x, "sut_run_work", rc);
+    }
+    x->r->flushed_entries_ll += b.flushed_entries - a.flushed_entries;
+    return true;
+}
+
 static bool vcpu_step(struct run *x, unsigned cpu)
 {
     struct vcpu *c = &x->v[cpu];
+    if (x->p->mttcg && !run_work(x, cpu)) {
+        return false;
+    }
     switch (c->state) {
     case V_IDLE: {
         uint64_t addr = 0;
@@ -492,6 +516,7 @@ static bool setup(struct run *x)
     c.cell_sz = p->cell;
     c.history_len = p->history;
     c.ram_limit = RAM_LIMIT;
+    c.mttcg = p->mttcg;
     x->m = sut_new(&c, &err);
     if (!x->m) {
         return api_fail(x, "sut_new", err);
@@ -506,6 +531,11 @@ static bool setup(struct run *x)
     }
     x->ram0_used = RAM0_USED;
     x->frontier = (RAM0_USED >> PAGE_BITS) - GROW_PAGES;
+    /* vCPUs start after the board mapped its RAM: the map change's queued
+     * flushes are behind them. */
+    for (unsigned i = 0; p->mttcg && i < p->cpus; i++) {
+        sut_run_work(x->m, i);
+    }
 
     const struct orc_params op = {
         .ncpus = p->cpus, .page_bits = PAGE_BITS, .vaddr_limit = SUT_VADDR_LIMIT,
@@ -590,7 +620,7 @@ int ex_run(const struct ex_point *p, struct ex_result *r, char *err, size_t errl
 
 void ex_csv_header(FILE *f)
 {
-    fputs("workload,variant,cpus,cell_bits,seed,steps,history,page_bits,"
+    fputs("workload,variant,cpus,cell_bits,seed,steps,history,mttcg,page_bits,"
           "ll,sc,sc_ok,sc_fail,sc_fail_must,sc_fail_allowed,sc_fail_spurious,plain_incs,"
           "lost_updates,must_fail_violations,other_violations,"
           "stores,slow_plain_stores,slow_sc_stores,"
@@ -619,7 +649,7 @@ void ex_csv_row(FILE *f, const struct ex_point *p, const struct ex_result *r)
     const uint64_t bytes_per_gib =
         r->bitmap_pages ? r->bitmap_bits * pages_per_gib / r->bitmap_pages / 8 : 0;
     fprintf(f,
-            "%s,%s,%u,%s,%llu,%u,%u,%u,"
+            "%s,%s,%u,%s,%llu,%u,%u,%d,%u,"
             "%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,"
             "%llu,%llu,%llu,"
             "%llu,%llu,%llu,"
@@ -628,7 +658,7 @@ void ex_csv_row(FILE *f, const struct ex_point *p, const struct ex_result *r)
             "%.4f,%.2f,%.4f,%.4f,"
             "%.4f,%.3f,%llu\n",
             ex_workload_name(p->workload), sut_variant_name(p->variant), p->cpus, cell,
-            (unsigned long long)p->seed, p->steps, p->history, r->page_bits,
+            (unsigned long long)p->seed, p->steps, p->history, p->mttcg, r->page_bits,
             (unsigned long long)r->ll, (unsigned long long)r->sc, (unsigned long long)r->sc_ok,
             (unsigned long long)r->sc_fail, (unsigned long long)r->sc_must_fail,
             (unsigned long long)r->sc_fail_allowed, (unsigned long long)r->sc_fail_spurious,

@@ -46,6 +46,8 @@ struct ex_point {
     bool cell_applies;    /* false: printed as NA (only v6 reads it) */
     unsigned steps;       /* scheduler steps: one vCPU micro-op each */
     unsigned history;     /* v8/fixed exclusive history length */
+    bool mttcg;           /* flushes of other vCPUs are queued work, run when
+                             that vCPU next steps (v6 is then v6-MT) */
     uint64_t seed;
 };
 
@@ -62,11 +64,13 @@ struct ex_result {
     uint64_t other_violations;    /* any other verdict: the point is void */
     char first_other[480];
     /* Costs, from sut_stats deltas around each call. */
-    uint64_t flushes_ll;          /* whole-TLB flushes during LLs */
+    uint64_t flushes_ll;          /* whole-TLB flushes during LLs (under
+                                     mttcg: done or queued by the LL) */
     uint64_t flushes_other;       /* ... during anything else (RAM map) */
     uint64_t flush_max_ll;        /* most whole flushes one LL caused */
     uint64_t page_flushes;        /* single-page flushes, every call */
-    uint64_t flushed_entries_ll;  /* TLB entries the LLs' flushes dropped */
+    uint64_t flushed_entries_ll;  /* TLB entries the LLs' flushes dropped
+                                     (under mttcg: every queued flush's) */
     uint64_t slow_plain_stores;   /* plain stores through the excl branch */
     uint64_t slow_sc_stores;      /* SCs through it */
     uint64_t tlb_fills;

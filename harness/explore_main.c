@@ -3,15 +3,16 @@
  * points (explore.h) and writes one CSV row per point.
  *
  *   explore [--quick] [--workloads W,...] [--variants V,...] [--cpus N,...]
- *           [--cells N,...] [--all-cells] [--steps N] [--history N]
- *           [--seed N] [--seeds N] [-o FILE]
+ *           [--cells N,...] [--all-cells] [--mttcg] [--steps N]
+ *           [--history N] [--seed N] [--seeds N] [-o FILE]
  *
  * Each point runs once per seed (seed, seed+1, ..., one row each).
  *
  * Only v6 reads the cell size: the other variants run once per vCPU count
  * (cell_bits NA) unless --all-cells runs them at every cell size too (the
- * test tier uses that to show that they ignore it). The same arguments give
- * the same CSV, byte for byte.
+ * test tier uses that to show that they ignore it). --mttcg runs every point
+ * with MTTCG's queued flushes (v6 is then v6-MT); the default is one TCG
+ * thread. The same arguments give the same CSV, byte for byte.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,14 +31,15 @@ struct grid {
     unsigned nvariants;
     unsigned cpus[MAX_LIST], ncpus;
     unsigned cells[MAX_LIST], ncells;
-    bool all_cells;
+    bool all_cells, mttcg;
     unsigned steps, history, seeds;
     uint64_t seed;
 };
 
 static const char usage[] =
     "usage: explore [--quick] [--workloads W,...] [--variants V,...] [--cpus N,...] "
-    "[--cells N,...] [--all-cells] [--steps N] [--history N] [--seed N] [--seeds N] [-o FILE]";
+    "[--cells N,...] [--all-cells] [--mttcg] [--steps N] [--history N] [--seed N] [--seeds N] "
+    "[-o FILE]";
 
 static void die(const char *fmt, const char *arg)
 {
@@ -145,6 +147,10 @@ int main(int argc, char **argv)
             g.all_cells = true;
             continue;
         }
+        if (strcmp(a, "--mttcg") == 0) {
+            g.mttcg = true;
+            continue;
+        }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             puts(usage);
             return 0;
@@ -193,8 +199,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "explore: cannot write %s: %s\n", out_path, strerror(errno));
         return 2;
     }
-    fprintf(stderr, "explore: seed=%llu seeds=%u steps=%u history=%u%s\n",
-            (unsigned long long)g.seed, g.seeds, g.steps, g.history, quick ? " (quick)" : "");
+    fprintf(stderr, "explore: seed=%llu seeds=%u steps=%u history=%u%s%s\n",
+            (unsigned long long)g.seed, g.seeds, g.steps, g.history, g.mttcg ? " mttcg" : "",
+            quick ? " (quick)" : "");
     ex_csv_header(out);
     const clock_t t0 = clock();
     unsigned points = 0;
@@ -207,7 +214,7 @@ int main(int argc, char **argv)
                         .workload = g.workloads[w], .variant = g.variants[v],
                         .cpus = g.cpus[c], .cell = cells ? g.cells[k / g.seeds] : 8,
                         .cell_applies = cells, .steps = g.steps, .history = g.history,
-                        .seed = g.seed + k % g.seeds,
+                        .mttcg = g.mttcg, .seed = g.seed + k % g.seeds,
                     };
                     struct ex_result r;
                     char err[300];

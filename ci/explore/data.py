@@ -14,7 +14,8 @@ COUNTS = ["ll", "sc", "sc_ok", "sc_fail", "sc_fail_must", "sc_fail_allowed",
           "flushes_ll", "flushed_entries_ll", "flushes_other", "page_flushes",
           "tlb_fills", "ram_ops"]
 MAXIMA = ["flush_max_ll"]
-KEYS = ["workload", "variant", "cpus", "cell_bits", "seed", "steps", "history", "page_bits"]
+KEYS = ["workload", "variant", "cpus", "cell_bits", "seed", "steps", "history", "mttcg",
+        "page_bits"]
 
 
 def load(path):
@@ -23,7 +24,7 @@ def load(path):
     with open(path, newline="") as f:
         for r in csv.DictReader(f):
             out = dict(r)
-            for k in COUNTS + MAXIMA + ["cpus", "seed", "steps", "history", "page_bits",
+            for k in COUNTS + MAXIMA + ["cpus", "seed", "steps", "history", "mttcg", "page_bits",
                                         "bitmap_bits", "bitmap_pages", "bitmap_bytes_per_gib"]:
                 out[k] = int(r[k])
             out["cell_bits"] = None if r["cell_bits"] == "NA" else int(r["cell_bits"])
@@ -61,7 +62,7 @@ def aggregate(rows):
             agg[k].update({m: 0 for m in MAXIMA})
             agg[k].update({"seeds": set(), "bitmap_bytes_per_gib": r["bitmap_bytes_per_gib"],
                            "bitmap_bits": r["bitmap_bits"], "bitmap_pages": r["bitmap_pages"],
-                           "steps": r["steps"], "history": r["history"],
+                           "steps": r["steps"], "history": r["history"], "mttcg": r["mttcg"],
                            "page_bits": r["page_bits"]})
         a = agg[k]
         if r["variant"] != "v6" and r["seed"] in a["seeds"]:

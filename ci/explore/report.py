@@ -319,7 +319,7 @@ class Report:
              f"{meta['seeds']}; vCPUs {', '.join(map(str, self.cpus))}; v6 cells of "
              f"{', '.join(map(str, self.cells))} bits per page; v8, fixed and cmpxchg once "
              f"per vCPU count (they do not read the cell size); v8/fixed exclusive history "
-             f"{meta['history']}; single-threaded TCG (synchronous flushes, v6-ST); 1 KiB "
+             f"{meta['history']}; {meta['tcg']}; 1 KiB "
              "pages, a 256-entry TLB with 8 victim entries, one MMU mode. Counts are summed "
              "over the seeds. Costs are the SUT's own counters (`sut_stats`) around each "
              "call; SCs are judged by the oracle of spec 5 (`harness/oracle.c`), lost updates "
@@ -423,7 +423,10 @@ def write(dest, quick=False):
     pngs = rep.plots(dest)
     meta = {"points": len(rows), "steps": rows[0]["steps"], "history": rows[0]["history"],
             "seeds": ", ".join(str(s) for s in sorted({r["seed"] for r in rows})),
-            "quick": " --quick" if quick else ""}
+            "quick": " --quick" if quick else "",
+            "tcg": ("MTTCG (flushes of other vCPUs are queued work, run at their next step; "
+                    "v6 is v6-MT)") if rows[0]["mttcg"]
+            else "single-threaded TCG (synchronous flushes, v6-ST)"}
     md = rep.markdown(meta, pngs)
     with open(os.path.join(dest, "summary.md"), "w") as f:
         f.write(md)

@@ -3,10 +3,10 @@
 # invariants of its numbers (ci/explore/check.py: fixed loses nothing, v6
 # loses updates exactly where the vCPUs outnumber a cell's bits, cells wider
 # than the vCPU count change nothing, v8/fixed/cmpxchg ignore the cell size,
-# flush bounds, bitmap bytes per GiB); the same command gives the same CSV
-# and summary; the ASan+UBSan build runs clean and counts the same; the
-# checker fails data broken the way each invariant forbids (negative
-# controls); command-line errors.
+# flush bounds, bitmap bytes per GiB), also under MTTCG; the same command
+# gives the same CSV and summary; the ASan+UBSan build runs clean and counts
+# the same; the checker fails data broken the way each invariant forbids
+# (negative controls); command-line errors.
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 out=$BUILD/test-explore
@@ -57,6 +57,15 @@ if [ $arc -eq 0 ] && cmp -s "$out/asan.csv" "$out/gcc.csv"; then
     pass "explore asan - clean, the same numbers as gcc ($(($(wc -l <"$out/gcc.csv") - 1)) points)"
 else
     fail "explore asan - exit $arc or numbers differ: $(tail -n 5 "$out/asan.log" | tr '\n' ' ')"
+fi
+
+# Under MTTCG (queued flushes, v6-MT) the invariants hold as well.
+mt=(--mttcg --variants v6,v8,fixed,cmpxchg --workloads shared,mixed,ramgrow --cpus 2,9
+    --cells 2,16 --steps 2000 --seeds 1)
+if "$BUILD/gcc/explore" "${mt[@]}" -o "$out/mttcg.csv" 2>"$out/mttcg.log"; then
+    python3 "$ROOT/ci/explore/check.py" "$out/mttcg.csv" | sed 's/^\(PASS\|FAIL\): explore /\1: explore --mttcg /'
+else
+    fail "explore --mttcg exited $?: $(tail -n 2 "$out/mttcg.log" | tr '\n' ' ')"
 fi
 
 # Negative controls: the checker must fail data broken as each invariant forbids.
