@@ -526,21 +526,21 @@ static bool overlaps(const uint64_t *a, unsigned na, const uint64_t *b,
 }
 
 /* First write since the LL of monitor m that overlaps its bytes, by another
- * agent (own=false) or by the vCPU itself (own=true). */
+ * agent (own=false) or by the vCPU itself (own=true). The log is in sequence
+ * order, so only its tail since the LL is read: long runs (the design-space
+ * explorer's) would otherwise rescan every write of the run at each SC. */
 static const struct orc_write *first_write_since(const struct orc *o,
                                                  const struct orc_monitor *m,
                                                  int cpu, bool own)
 {
-    for (size_t i = 0; i < o->nlog; i++) {
+    const struct orc_write *first = NULL;
+    for (size_t i = o->nlog; i-- > 0 && o->log[i].seq > m->ll_seq;) {
         const struct orc_write *e = &o->log[i];
-        if (e->seq <= m->ll_seq || (e->writer == cpu) != own) {
-            continue;
-        }
-        if (overlaps(e->pa, e->n, m->pa, m->n)) {
-            return e;
+        if ((e->writer == cpu) == own && overlaps(e->pa, e->n, m->pa, m->n)) {
+            first = e;
         }
     }
-    return NULL;
+    return first;
 }
 
 static const struct orc_write *last_writer_of(const struct orc *o, uint64_t pa)

@@ -12,7 +12,7 @@
 #   build/{libfuzzer,afl}/<t>.dict      copies of corpus/<family>.dict
 #   (build/ossfuzz/<t> under the OSS-Fuzz contract only: mk/oss-fuzz.mk)
 # plus build/tools/optext (text <-> bytes). A target links
-# libharness.a (every harness/*.c but *_main.c and stress_*.c), libsut.a
+# libharness.a (every harness/*.c but *_main.c, stress_*.c and explore.c), libsut.a
 # (families other than bitmap) and libbm-<backend>.a of its configuration,
 # then $(BM_LDLIBS_<backend>) (a backend's extra link flags, set by its mk).
 # Adding a LIST row is enough; a row whose source or backend is not there
@@ -23,7 +23,7 @@ AFL_DRIVER ?= /usr/lib/afl/libAFLDriver.a
 OPTEXT := $(BUILD)/tools/optext
 
 FUZZ_ROWS := $(shell awk '!/^[ \t]*\#/ && NF >= 4 {print $$1 "|" $$2 "|" $$3 "|" $$4}' targets/LIST)
-HARNESS_SRCS := $(filter-out %_main.c harness/stress_%.c,$(wildcard harness/*.c))
+HARNESS_SRCS := $(filter-out %_main.c harness/stress_%.c harness/explore.c,$(wildcard harness/*.c))
 FUZZ_LIB_CFGS := gcc fuzz replay afl aflcmplog cov $(if $(filter 1,$(OSSFUZZ)),ossfuzz)
 
 define harness_lib

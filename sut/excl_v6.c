@@ -5,7 +5,8 @@
  * TLB_EXCL), 0 = exclusive. cpu == smp_cpus is the "all vCPUs" sentinel.
  *
  * Cells are written with word-wide atomic bit ops but read through a narrow
- * view of the word array (the seed's `((uint8_t *)bitmap)[page]`): a plain
+ * view of the word array (the seed's `((uint8_t *)bitmap)[page]`, the byte
+ * that holds the cell for cells of 1, 2 or 4 bits): a plain
  * load that races with the RMWs (W1), and that reads another page's cell on a
  * big-endian host (the big_endian_host knob shows it here).
  */
@@ -46,6 +47,27 @@ static bool check_bounds(sut_machine *m, uint64_t addr)
     return false;
 }
 
+/* A cell narrower than a byte is read as the seed reads one of 8 bits, a
+ * plain byte load, then shifted to the cell's bits within that byte. On a
+ * big-endian host the byte is another part of the word (W1); the shift
+ * within the byte is the same. */
+static uint64_t sub_byte_cell_view(const sut_machine *m, const unsigned long *map,
+                                   uint64_t cell)
+{
+    const uint64_t bit = cell * m->cfg.cell_sz;
+    const unsigned shift = (unsigned)(bit % 8);
+    uint8_t byte;
+
+    if (!m->cfg.big_endian_host) {
+        memcpy(&byte, (const char *)map + bit / 8, 1);
+    } else {
+        const unsigned long w = map[bit / BM_BITS_PER_LONG];
+        const unsigned k = (unsigned)((bit / 8) % (BM_BITS_PER_LONG / 8));
+        byte = (uint8_t)(w >> ((BM_BITS_PER_LONG / 8 - 1 - k) * 8));
+    }
+    return (byte >> shift) & cell_ones(m);
+}
+
 /* The narrow view: the cell of addr's page as the host's loads see it. */
 static uint64_t cell_view(sut_machine *m, uint64_t addr)
 {
@@ -53,6 +75,9 @@ static uint64_t cell_view(sut_machine *m, uint64_t addr)
     const uint64_t cell = EXCL_BITMAP_GET_CELL_OFFSET(m, addr);
     const unsigned long *map = excl_map(m);
 
+    if (n < 8) {
+        return sub_byte_cell_view(m, map, cell);
+    }
     if (!m->cfg.big_endian_host) {
         uint64_t v = 0;
         /* Little-endian host: element `cell` of the array viewed as uintN_t. */

@@ -115,6 +115,21 @@ static unsigned long excl_cells(const sut_machine *m, unsigned client)
                ? m->cfg.cell_sz : 1;
 }
 
+/* The storage itself says what it holds: the flat v6 map was extended to
+ * pages x cells bits, each DirtyMemoryBlocks block holds one bit per page. */
+int sut_excl_bitmap_size(const sut_machine *m, uint64_t *bits, uint64_t *pages)
+{
+    if (!m || !bits || !pages) {
+        return SUT_EINVAL;
+    }
+    *pages = dirty_pages_get(m);
+    /* cmpxchg's block storage allocates the client with the others, and
+     * never reads or writes it: QEMU's cmpxchg emulation has none. */
+    *bits = m->cfg.variant == SUT_CMPXCHG ? 0
+                                          : *pages * excl_cells(m, DIRTY_MEMORY_EXCLUSIVE);
+    return SUT_OK;
+}
+
 /* Word map and bit index for page in a block-stored client (rcu_read_lock
  * implied: arrays are never freed under readers). */
 unsigned long *dirty_block_word_map(const sut_machine *m, unsigned client,

@@ -82,7 +82,9 @@ typedef struct sut_config {
     unsigned tlb_bits;     /* CPU_TLB_BITS, 1..8 */
     unsigned vtlb_size;    /* CPU_VTLB_SIZE, 0..16 */
     unsigned mmu_modes;    /* NB_MMU_MODES, 1..7 */
-    unsigned cell_sz;      /* v6 EXCL_BITMAP_CELL_SZ: 8, 16, 32 or 64 */
+    unsigned cell_sz;      /* v6 EXCL_BITMAP_CELL_SZ: 1, 2, 4, 8, 16, 32 or
+                              64 (the seed's 8; below 8 a cell is part of
+                              a byte) */
     unsigned history_len;  /* v8 excl_history length, 1..SUT_MAX_HISTORY */
     bool mttcg;            /* one host thread per vCPU: v6-MT; v8/fixed flush
                               asynchronously through the work queues */
@@ -107,6 +109,9 @@ typedef struct sut_stats {
     uint64_t flushes_full;        /* whole-TLB flushes performed */
     uint64_t flushes_queued;      /* flush work items queued */
     uint64_t flushes_dropped;     /* v6-MT requests dropped (pending) */
+    uint64_t flushes_page;        /* single-page flushes performed */
+    uint64_t flushed_entries;     /* valid TLB entries (main and victim) the
+                                     whole-TLB flushes threw away */
     uint64_t sc_success, sc_fail;
     uint64_t slow_stores;         /* stores through the exclusive branch */
     uint64_t excl_bitmap_oob;     /* W16: exclusive bitmap index beyond its
@@ -214,6 +219,10 @@ size_t sut_mmio_log(const sut_machine *m, uint64_t from, sut_mmio_write *out,
 
 /* Introspection for tests (not used by the oracle's verdicts). */
 bool sut_page_is_exclusive(const sut_machine *m, uint64_t paddr);
+/* What the variant's exclusive bitmap takes: *bits over the *pages the dirty
+ * storage covers (v6: cell_sz bits per page; v8 and fixed: one bit per page
+ * in DirtyMemoryBlocks; cmpxchg: none, its design keeps no such client). */
+int sut_excl_bitmap_size(const sut_machine *m, uint64_t *bits, uint64_t *pages);
 #define SUT_TLB_INVALID_MASK (1u << 3)
 #define SUT_TLB_NOTDIRTY (1u << 4)
 #define SUT_TLB_MMIO (1u << 5)

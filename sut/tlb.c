@@ -122,14 +122,29 @@ int tlb_fill(sut_machine *m, sut_cpu *c, uint64_t vaddr, unsigned mmu)
     return SUT_OK;
 }
 
+static uint64_t valid_entries(const tlb_entry *t, size_t n)
+{
+    uint64_t valid = 0;
+    for (size_t i = 0; i < n; i++) {
+        valid += t[i].addr_read != UINT64_MAX || t[i].addr_write != UINT64_MAX;
+    }
+    return valid;
+}
+
 /* tlb_flush_nocheck: every entry of every MMU mode, main and victim. It does
- * not touch the exclusive bitmap. */
+ * not touch the exclusive bitmap. What it throws away is counted: a whole
+ * flush costs every page the vCPU had mapped, not only the one that changed
+ * (W22). */
 void tlb_flush_now(sut_machine *m, sut_cpu *c)
 {
     /* memset to -1 as QEMU does: every addr_* invalid, addend -1 unused.
      * Nothing filled since the last flush: every entry is invalid already
      * (a fuzz input flushes fresh TLBs when it maps its first block). */
     if (c->tlb_filled) {
+        const uint64_t dropped =
+            valid_entries(c->tlb, (size_t)m->cfg.mmu_modes * m->tlb_size) +
+            valid_entries(c->vtlb, (size_t)m->cfg.mmu_modes * m->cfg.vtlb_size);
+        __atomic_fetch_add(&m->stats.flushed_entries, dropped, __ATOMIC_RELAXED);
         memset(c->tlb, -1, (size_t)m->cfg.mmu_modes * m->tlb_size * sizeof(*c->tlb));
         memset(c->vtlb, -1, (size_t)m->cfg.mmu_modes * m->cfg.vtlb_size * sizeof(*c->vtlb));
         c->tlb_filled = false;
@@ -141,6 +156,7 @@ void tlb_flush_now(sut_machine *m, sut_cpu *c)
 void tlb_flush_page_now(sut_machine *m, sut_cpu *c, uint64_t vaddr)
 {
     const unsigned index = tlb_index(m, vaddr);
+    STAT_INC(m, flushes_page);
     for (unsigned mmu = 0; mmu < m->cfg.mmu_modes; mmu++) {
         tlb_entry *te = tlb_at(m, c, mmu, index);
         if (tlb_hit(m, te->addr_read, vaddr) || tlb_hit(m, te->addr_write, vaddr)) {

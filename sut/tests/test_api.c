@@ -17,7 +17,7 @@ static void t_bad_knobs(void)
         {"8 mmu modes", NULL}, {"cell 12", NULL}, {"history 0", NULL},
         {"history too long", NULL}, {"ram limit unaligned", NULL},
         {"ram limit too big", NULL}, {"block bits 1", NULL}, {"variant 9", NULL},
-        {"65 vCPUs with hot-plug", NULL},
+        {"65 vCPUs with hot-plug", NULL}, {"cell 0", NULL}, {"cell 128", NULL},
     };
     for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         sut_config_default(&c, SUT_V6);
@@ -40,12 +40,19 @@ static void t_bad_knobs(void)
         case 15: c.dirty_block_bits = 1; break;
         case 16: c.variant = (enum sut_variant)9; break;
         case 17: c.smp_cpus = c.max_cpus = 60; c.plug_cpus = 5; break;
+        case 18: c.cell_sz = 0; break;
+        case 19: c.cell_sz = 128; break;
         }
         sut_machine *m = sut_new(&c, &err);
         CHECK(m == NULL && err == SUT_EINVAL, "%s accepted", cases[i].what);
         sut_free(m);
     }
     CHECK(sut_new(NULL, &err) == NULL && err == SUT_EINVAL, "NULL config");
+    for (unsigned n = 1; n <= 64; n *= 2) {
+        sut_config_default(&c, SUT_V6);
+        c.cell_sz = n;
+        CHECK(sut_config_check(&c) == SUT_OK, "cell %u refused", n);
+    }
     for (int v = 0; v < SUT_NVARIANTS; v++) {
         sut_config_default(&c, (enum sut_variant)v);
         CHECK(sut_config_check(&c) == SUT_OK, "default of %s", sut_variant_name(v));

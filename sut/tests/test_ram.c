@@ -146,8 +146,8 @@ static uint64_t cell(sut_machine *m, uint64_t page)
  * [used_length, max_length) keeps cells of 0 (W7). */
 static void t_v6_cells_after_add(void)
 {
-    const unsigned cells[] = {8, 16, 32, 64};
-    for (unsigned i = 0; i < 4; i++) {
+    const unsigned cells[] = {1, 2, 4, 8, 16, 32, 64};
+    for (unsigned i = 0; i < sizeof(cells) / sizeof(cells[0]); i++) {
         sut_config c = tc_config(SUT_V6);
         c.cell_sz = cells[i];
         sut_machine *m = tc_machine_cfg(&c, 0);
@@ -166,6 +166,10 @@ static void t_v6_cells_after_add(void)
         add(m, 8 * KB, 8 * KB);
         CHECK_EQ(m->dirty_pages, 13);
         CHECK(cell(m, 6) == ones, "cells of the first block survive the realloc");
+        uint64_t bits, pages;
+        CHECK_EQ(sut_excl_bitmap_size(m, &bits, &pages), SUT_OK);
+        CHECK(pages == 13 && bits == 13 * c.cell_sz, "cell %u: %llu bits over %llu pages",
+              c.cell_sz, (unsigned long long)bits, (unsigned long long)pages);
         sut_free(m);
     }
 }
@@ -203,6 +207,41 @@ static void t_v6_byte_view_endianness(void)
         cpu_physical_memory_set_excl_v6(m, 1 * KB, 0); /* page 1's cell: 0xfe */
         CHECK(cpu_physical_memory_atleast_one_excl(m, 1 * KB) == !be, "page 1 via view");
         CHECK(cpu_physical_memory_atleast_one_excl(m, 6 * KB) == be, "page 6 via view");
+        sut_free(m);
+    }
+}
+
+/* Cells of 1, 2 and 4 bits share a byte with their neighbours: an LL makes
+ * its own page exclusive and leaves the pages beside it alone, on a
+ * little-endian host; a big-endian host's byte belongs to pages 56 further
+ * on (cells of 1 bit: 8 per byte, 64 per word: byte 0 of the word as a BE
+ * host loads it holds pages 56..63). */
+static void t_v6_sub_byte_cells(void)
+{
+    for (unsigned n = 1; n <= 4; n *= 2) {
+        sut_config c = tc_config(SUT_V6);
+        c.cell_sz = n;
+        sut_machine *m = tc_machine_cfg(&c, 64 * KB);
+        tc_ll(m, 0, 5 * KB + 8);
+        for (uint64_t p = 3; p <= 7; p++) {
+            CHECK(sut_page_is_exclusive(m, p * KB) == (p == 5), "cell %u: page %llu", n,
+                  (unsigned long long)p);
+        }
+        /* Both vCPUs' bits clear; bits beyond smp_cpus (2) stay 1 (I5). */
+        CHECK_EQ(cell(m, 5), ((1u << n) - 1) & ~3u);
+        CHECK_EQ(tc_sc(m, 0, 5 * KB + 8, 1), 0);
+        CHECK(!sut_page_is_exclusive(m, 5 * KB) || n > 1,
+              "cell 1: the SC set the only bit back, the page is released");
+        sut_free(m);
+
+        c.big_endian_host = true;
+        m = tc_machine_cfg(&c, 64 * KB);
+        cpu_physical_memory_set_excl_v6(m, 0, 0); /* page 0, bit 0 */
+        const uint64_t per_byte = 8 / n, per_word = 64 / n;
+        const uint64_t twin = per_word - per_byte; /* first cell of the word's BE byte 0 */
+        CHECK(!cpu_physical_memory_atleast_one_excl(m, 0), "cell %u: page 0 via BE view", n);
+        CHECK(cpu_physical_memory_atleast_one_excl(m, twin * KB), "cell %u: page %llu via BE view",
+              n, (unsigned long long)twin);
         sut_free(m);
     }
 }
@@ -327,6 +366,7 @@ int main(void)
     RUN(t_v6_cells_after_add);
     RUN(t_v6_accessors);
     RUN(t_v6_byte_view_endianness);
+    RUN(t_v6_sub_byte_cells);
     RUN(t_v8_blocks_stable);
     RUN(t_resize_wipes_exclusivity);
     RUN(t_map_changes_flush_every_tlb);
