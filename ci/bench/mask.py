@@ -25,18 +25,8 @@ SECONDS = int(os.environ.get("BENCH_MASK_SECONDS", "600"))
 SEEDS = [int(s) for s in os.environ.get("BENCH_MASK_SEEDS", "1 2 3").split()]
 
 
-def known_patterns(target):
-    variant = target.split("-")[1]
-    path = os.path.join(project.KNOWN_DIR, variant + ".txt")
-    if not os.path.exists(path):
-        return []
-    return [l.split("|")[1].split() for l in open(path)
-            if "|" in l and not l.lstrip().startswith("#")]
-
-
 def is_known(target, sig):
-    s = sig.split()
-    return any(p[0] == s[0] and all(t in s[1:] for t in p[1:]) for p in known_patterns(target))
+    return project.known_match(project.known_patterns(target.split("-")[1]), sig)
 
 
 def classes(out, target):

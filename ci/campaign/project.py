@@ -131,6 +131,23 @@ MASK_LINE = "# mask: known   (found past the known classes of ci/known/)\n"
 MASK_RE = re.compile(r"^#\s*mask:\s*known(\s|$)", re.M)
 
 
+def known_patterns(variant):
+    """The signature patterns of ci/known/<variant>.txt, each a token list."""
+    path = os.path.join(KNOWN_DIR, variant + ".txt")
+    if not os.path.exists(path):
+        return []
+    return [l.split("|")[1].split() for l in open(path)
+            if "|" in l and not l.lstrip().startswith("#")]
+
+
+def known_match(patterns, sig):
+    """Whether a signature matches one of the patterns (as harness/known.c
+    matches: same property, and every token of the pattern present)."""
+    s = sig.split()
+    return bool(s) and any(p[0] == s[0] and all(t in s[1:] for t in p[1:])
+                           for p in patterns)
+
+
 def set_masking(on):
     if on:
         os.environ["LLSC_KNOWN"] = KNOWN_DIR

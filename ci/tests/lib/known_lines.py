@@ -23,9 +23,7 @@ def say(ok, msg):
 
 
 def matches(pattern, sig):
-    p = pattern.split()
-    s = sig.split()
-    return bool(s) and p[0] == s[0] and all(t in s[1:] for t in p[1:])
+    return project.known_match([pattern.split()], sig)
 
 
 def variant_targets(variant):
