@@ -30,10 +30,12 @@ import concurrent.futures
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.environ.get("ROOT") or os.path.dirname(os.path.dirname(
@@ -80,10 +82,52 @@ def all_bugs():
     return [Bug(n) for n in select(names, os.environ.get("BENCH_BUGS", ""))]
 
 
-def run(argv, cwd=None, env=None, timeout=600):
-    r = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True,
-                       errors="replace", stdin=subprocess.DEVNULL, timeout=timeout)
-    return r.returncode, r.stdout + r.stderr
+_live, _lock, _stopping = set(), threading.Lock(), []
+
+
+def _stop(signum, frame):
+    """SIGTERM/SIGINT: end every child (its whole session) and start no
+    other, so the temp trees are removed on the way out."""
+    _stopping.append(signum)
+    with _lock:
+        for p in list(_live):
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except OSError:
+                pass
+    raise SystemExit(128 + signum)
+
+
+def _kill(p):
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def run(argv, cwd=None, env=None, timeout=600, usage=None):
+    """(exit status, output); usage (a list) gets the child's CPU seconds,
+    its waited-for descendants included."""
+    if _stopping:
+        raise RuntimeError("stopped")
+    with _lock:
+        p = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                             start_new_session=True)
+        _live.add(p)
+    try:
+        timer = threading.Timer(timeout, _kill, (p,))
+        timer.start()
+        out = p.stdout.read()
+        _, status, ru = os.wait4(p.pid, 0)
+        timer.cancel()
+        p.returncode = os.waitstatus_to_exitcode(status)
+    finally:
+        with _lock:
+            _live.discard(p)
+    if usage is not None:
+        usage.append(ru.ru_utime + ru.ru_stime)
+    return p.returncode, out.decode(errors="replace")
 
 
 def copy_tree(dst, cfgs, extra):
@@ -214,23 +258,27 @@ def cmd_check():
 # ---- run --------------------------------------------------------------------
 
 def campaign(tree, seed, cap):
-    """(killed, seconds, property) of one --until-first run in tree."""
+    """(killed, wall seconds, property, CPU seconds, executions) of one
+    --until-first run in tree. CPU time counts the runner and the engine:
+    on a loaded machine it is the fairer clock."""
     out = os.path.join(tree, "runs", f"s{seed}")
     env = dict(os.environ, ROOT=tree, BUILD=os.path.join(tree, "build"), HX_NO_BUILD="1")
     env.pop("LLSC_KNOWN", None)
-    t0 = time.monotonic()
+    t0, cpu = time.monotonic(), []
     rc, log = run([sys.executable, os.path.join(tree, "ci", "campaign", "cli.py"), "fuzz",
                    "--until-first", "--targets", TARGET, "--engine", "libfuzzer",
                    "--time", str(cap), "--seed", str(seed), "--out", out],
-                  env=env, timeout=cap * 3 + 120)
+                  env=env, timeout=cap * 3 + 120, usage=cpu)
     secs = time.monotonic() - t0
+    execs = re.findall(r"^stat::number_of_executed_units:\s*(\d+)", log, re.M)
+    execs = int(execs[-1]) if execs else None
     with open(out + ".log", "w") as f:
         f.write(log)
     m = re.search(r"^\s*verdict: FAIL ([^ :]+)", log, re.M)
     if rc == 1:
-        return True, secs, m.group(1) if m else "?"
+        return True, secs, m.group(1) if m else "?", cpu[0], execs
     if rc == 0:
-        return False, secs, ""
+        return False, secs, "", cpu[0], execs
     raise RuntimeError(f"campaign exit {rc}: {log.strip()[-300:]}")
 
 
@@ -302,34 +350,45 @@ def cmd_run():
     return 0
 
 
+def stats(values, cap):
+    """Median and worst, a seed that never killed counting as over the cap."""
+    key = sorted(v if v is not None else float("inf") for v in values)
+    return statistics.median(key), key[-1]
+
+
 def table(rows, seeds, cap):
-    lines = ["| bug | place | witness | killed | median s | worst s | found |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| bug | place | witness | killed | median s | worst s | median CPU s | "
+             "worst CPU s | median execs | found |",
+             "|---|---|---|---|---:|---:|---:|---:|---:|---|"]
     summary = []
     for b, rs in rows:
         if rs is None or any(r is None for r in rs):
-            lines.append(f"| {b.name} | {b.place} | {b.expect} | BROKEN | | | |")
+            lines.append(f"| {b.name} | {b.place.split(' (')[0]} | {b.expect} | BROKEN "
+                         "| | | | | | |")
             continue
-        times = [r[1] if r[0] else None for r in rs]
         kills = sum(1 for r in rs if r[0])
-        # A seed that never kills counts as "more than the cap".
-        key = sorted((t if t is not None else float("inf")) for t in times)
-        med = statistics.median(key) if key else None
-        worst = key[-1] if key else None
+        med, worst = stats([r[1] if r[0] else None for r in rs], cap)
+        cmed, cworst = stats([r[3] if r[0] else None for r in rs], cap)
+        emed, _ = stats([r[4] if r[0] else None for r in rs], cap)
         found = ", ".join(sorted({r[2] for r in rs if r[0]})) or "-"
+        execs = f"{emed:,.0f}" if emed != float("inf") else "-"
         lines.append(f"| {b.name} | {b.place.split(' (')[0]} | {b.expect} | {kills}/{len(rs)} | "
-                     f"{fmt(med, cap)} | {fmt(worst, cap)} | {found} |")
-        summary.append((kills == len(rs), med, worst))
+                     f"{fmt(med, cap)} | {fmt(worst, cap)} | {fmt(cmed, cap)} | "
+                     f"{fmt(cworst, cap)} | {execs} |  {found} |")
+        summary.append((kills == len(rs), med, worst, cmed, cworst))
     if summary:
-        all_killed = sum(1 for k, _, _ in summary if k)
-        under30 = sum(1 for _, m, _ in summary if m is not None and m < 30)
-        under120 = sum(1 for _, _, w in summary if w is not None and w < 120)
-        lines += ["", f"{all_killed}/{len(summary)} killed by every seed; median under 30 s: "
-                      f"{under30}/{len(summary)}; worst under 120 s: {under120}/{len(summary)}"]
+        n = len(summary)
+        lines += ["", f"{sum(1 for x in summary if x[0])}/{n} killed by every seed; "
+                      f"median under 30 s: {sum(1 for x in summary if x[1] < 30)}/{n} wall, "
+                      f"{sum(1 for x in summary if x[3] < 30)}/{n} CPU; "
+                      f"worst under 120 s: {sum(1 for x in summary if x[2] < 120)}/{n} wall, "
+                      f"{sum(1 for x in summary if x[4] < 120)}/{n} CPU"]
     return lines
 
 
 def main(argv):
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     if len(argv) != 1 or argv[0] not in ("check", "run"):
         sys.stderr.write("usage: bugs.py check|run\n")
         return 2
