@@ -8,7 +8,10 @@ shares; ci/bugs/NN-name.txt is its witness, an llsc text program whose line
                   property (positive control) while the tree's own build
                   passes it (negative control). PASS:/FAIL: lines (the test
                   suite ci/tests/58-bugs.sh); exit 1 if any check failed.
-  bugs.py run     the same, then the default one-core campaign
+  bugs.py applies only whether every patch still applies to the working tree
+                  (git apply --check in place, nothing built or changed): the
+                  quick look after a merge. Exit 1 if one does not.
+  bugs.py run     the same as check, then the default one-core campaign
                   (./build.sh fuzz --until-first --targets llsc-fixed, libFuzzer)
                   from the seeds, one run per seed, each capped; a table of
                   killed / median / worst time to kill on stdout and in
@@ -62,19 +65,23 @@ class Bug:
             self.expect = m.group(1) if m else None
 
 
+def _matches(name, w):
+    """A number names a bug by its NN; anything else is a part of its name."""
+    if w.isdigit():
+        return name.split("-")[0].isdigit() and int(name.split("-")[0]) == int(w)
+    return w in name
+
+
 def select(names, spec):
     """Bugs named by numbers or name parts; every bug for an empty spec."""
     want = [w for w in re.split(r"[,\s]+", spec or "") if w]
     if not want:
         return names
-    out = [n for n in names if any(n.split("-")[0].lstrip("0") == w.lstrip("0") or w in n
-                                   for w in want)]
-    missing = [w for w in want if not any(n.split("-")[0].lstrip("0") == w.lstrip("0") or w in n
-                                          for n in names)]
+    missing = [w for w in want if not any(_matches(n, w) for n in names)]
     if missing:
         sys.stderr.write(f"bench bugs: no bug matches {', '.join(missing)}\n")
         sys.exit(2)
-    return out
+    return [n for n in names if any(_matches(n, w) for w in want)]
 
 
 def all_bugs():
@@ -119,6 +126,7 @@ def run(argv, cwd=None, env=None, timeout=600, usage=None):
         timer = threading.Timer(timeout, _kill, (p,))
         timer.start()
         out = p.stdout.read()
+        p.stdout.close()
         _, status, ru = os.wait4(p.pid, 0)
         timer.cancel()
         p.returncode = os.waitstatus_to_exitcode(status)
@@ -252,6 +260,16 @@ def cmd_check():
                 for ok, msg in f.result()[1]:
                     print(("PASS: " if ok else "FAIL: ") + msg, flush=True)
                     failed += not ok
+    return 1 if failed else 0
+
+
+def cmd_applies():
+    failed = 0
+    for b in all_bugs():
+        rc, out = run(["git", "apply", "--check", b.patch], cwd=ROOT)
+        why = next((l for l in out.splitlines() if l.strip()), f"exit {rc}")
+        print(f"PASS: {b.name}: applies" if rc == 0 else f"FAIL: {b.name}: does not apply: {why}")
+        failed += rc != 0
     return 1 if failed else 0
 
 
@@ -389,10 +407,11 @@ def table(rows, seeds, cap):
 def main(argv):
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    if len(argv) != 1 or argv[0] not in ("check", "run"):
-        sys.stderr.write("usage: bugs.py check|run\n")
+    cmds = {"check": cmd_check, "run": cmd_run, "applies": cmd_applies}
+    if len(argv) != 1 or argv[0] not in cmds:
+        sys.stderr.write("usage: bugs.py check|run|applies\n")
         return 2
-    return cmd_check() if argv[0] == "check" else cmd_run()
+    return cmds[argv[0]]()
 
 
 if __name__ == "__main__":

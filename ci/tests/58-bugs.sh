@@ -5,7 +5,8 @@
 # property (positive control) and passes the tree's own (negative control).
 # Then the checker itself: a patch whose context no longer matches and a
 # witness that does not show its bug must both be reported, by `check` and
-# by the bench (`run` stops before any campaign and exits 1).
+# by the bench (`run` stops before any campaign and exits 1), and by the
+# quick `applies` (no build).
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
@@ -44,6 +45,12 @@ if grep -q '^FAIL: 91-wrong-witness: witness kills the patched' "$tmp/self.out" 
    grep -q '^PASS: 91-wrong-witness: witness passes on unpatched' "$tmp/self.out"; then
     pass "check reports a witness that does not show its bug"
 else fail "check missed a witness that does not kill: $(grep 91- "$tmp/self.out" | head -n3)"; fi
+if python3 "$ROOT/ci/bench/bugs.py" applies >/dev/null 2>&1 &&
+   ! BUGS_DIR=$tmp/bugs python3 "$ROOT/ci/bench/bugs.py" applies >"$tmp/applies.out" 2>&1 &&
+   grep -q '^FAIL: 90-stale-context: does not apply' "$tmp/applies.out" &&
+   grep -q '^PASS: 91-wrong-witness: applies' "$tmp/applies.out"; then
+    pass "bugs.py applies: every patch applies; a stale one is named, exit 1"
+else fail "bugs.py applies did not tell stale from current patches: $(cat "$tmp/applies.out")"; fi
 BUGS_DIR=$tmp/bugs BENCH_BUGS=90 BENCH_BUG_MD=$tmp/bugs.md \
     python3 "$ROOT/ci/bench/bugs.py" run >"$tmp/run.out" 2>&1
 rc=$?
