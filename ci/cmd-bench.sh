@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# what: run the benchmarks (ci/bench/*.sh): fuzz exec/s, time to first finding, campaign findings per hour, stress throughput
+# what: run the benchmarks (ci/bench/*.sh): fuzz exec/s, time to first finding, campaign findings per hour, stress throughput, seeded bugs
 # usage: ./build.sh bench [PATTERN]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
