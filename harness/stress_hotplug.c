@@ -114,8 +114,8 @@ static bool round_new(struct hp_state *s)
 }
 
 /* mix shrink: shrink a resizeable block (block 0 keeps the engine's pages)
- * or remove a hot-added one. False if there was nothing to do. */
-static bool shrink_op(struct hp_state *s, struct stress_thread *t)
+ * or remove a hot-added one. 1 done, 0 nothing to do, -1 the SUT refused. */
+static int shrink_op(struct hp_state *s, struct stress_thread *t)
 {
     unsigned i = stress_below(t, s->nblk);
     struct blk *b = &s->blk[i];
@@ -127,15 +127,15 @@ static bool shrink_op(struct hp_state *s, struct stress_thread *t)
         if (rc != 0) {
             stress_fail(t, "iothread: sut_ram_block_remove(0x%" PRIx64 ") returned %d (%s)",
                         b->offset, rc, sut_strerror(rc));
-            return false;
+            return -1;
         }
         s->blk[i] = s->blk[--s->nblk];
         s->removed = true;
         s->removes++;
-        return true;
+        return 1;
     }
     if (!(b->flags & SUT_RAM_RESIZEABLE) || b->used <= floor) {
-        return false;
+        return 0;
     }
     uint64_t n = b->used - PAGE * (1 + stress_below(t, 2));
     n = n < floor ? floor : n;
@@ -143,21 +143,21 @@ static bool shrink_op(struct hp_state *s, struct stress_thread *t)
     if (rc != 0) {
         stress_fail(t, "iothread: shrinking sut_ram_resize(0x%" PRIx64 ", 0x%" PRIx64
                     ") returned %d (%s)", b->offset, n, rc, sut_strerror(rc));
-        return false;
+        return -1;
     }
     b->used = n;
     s->shrinks++;
-    return true;
+    return 1;
 }
 
 /* One RAM change; false once the machine is full (stop changing it). */
 static bool hotplug_op(struct hp_state *s, struct stress_thread *t)
 {
-    if ((s->p.mix & STRESS_MIX_SHRINK) && stress_below(t, 100) < 35 && shrink_op(s, t)) {
-        return true;
-    }
-    if (stress_failed()) {
-        return false;
+    if ((s->p.mix & STRESS_MIX_SHRINK) && stress_below(t, 100) < 35) {
+        int r = shrink_op(s, t);
+        if (r != 0) {
+            return r > 0;
+        }
     }
     bool grow = s->nblk > 0 && (s->removed || stress_below(t, 100) < 40);
 
@@ -266,7 +266,10 @@ static void iothread(struct hp_state *s, struct stress_thread *t)
         for (unsigned c = 0; c < s->nvcpus; c++) {
             all_finished &= s->finished[c];
         }
-        if (all_finished || stress_failed() || !round_new(s)) {
+        /* A failure ends the rounds only when it stops the run: a TSan run
+         * told to stop at a given race (W2's realloc) goes on after an
+         * earlier lost update, as the vCPUs do. */
+        if (all_finished || stress_stopping() || !round_new(s)) {
             s->quit = true;
             pthread_barrier_wait(&s->start);
             return;

@@ -39,11 +39,11 @@
  *
  * The wider op mix (--mix, stress.h STRESS_MIX_*) adds, each checkable
  * exactly or by a rule that holds in any correct design:
- *   overlap  OVER 8-byte counters at 256*k + 192 of page 0, incremented by
+ *   overlap  NOVER 8-byte counters at 256*k + 192 of page 0, incremented by
  *            every vCPU with 8-byte LL/add/SC, and overwritten by one owner
  *            thread (k % threads) with plain 8-byte stores (or DMA) of
  *            epoch << 32, its epochs 1, 2, 3, ... Values stay unique, and
- *            they only grow along the location's write order, so: a vCPU's
+ *            they only grow along the location's write order, so: a thread's
  *            reads never go backwards; at the end the epoch is the owner's
  *            last and the count equals the successful SCs whose LL read that
  *            epoch. Two taint checks: an increment sometimes loads the
@@ -61,8 +61,8 @@
  *   alias    ALIAS_VADDR maps page 0 (set before the vCPUs run: sut_map_page
  *            is sequential-only); counter LL/SC pairs and loads use either
  *            address. It shares TLB index 0 with page 0 (more evictions).
- *   plug     once per thread, it plugs a vCPU and drives that one from then
- *            on; the old vCPU stays halted with whatever it held.
+ *   plug     once per odd thread, it plugs a vCPU and drives that one from
+ *            then on; the old vCPU stays halted with whatever it held.
  * Everything a thread owns (slots, cells, shadows) is keyed by the thread,
  * not by the vCPU it drives.
  */
@@ -639,7 +639,10 @@ void llsc_vcpu_op(struct llsc_world *w, struct stress_thread *t, unsigned cpu,
         } else if ((w->mix & STRESS_MIX_PROTECT) && x >= 70 && x < 73) {
             op_protect(w, t, cpu);
             goto tb;
-        } else if ((w->mix & STRESS_MIX_PLUG) && x == 73) {
+        } else if ((w->mix & STRESS_MIX_PLUG) && x == 73 && (cpu & 1)) {
+            /* Odd threads only: on v6, vCPUs >= smp_cpus sit in unused
+             * cluster bits (I5, W17), and a run whose increments all moved
+             * there stops losing updates through W6. */
             op_plug(w, t, cpu);
             goto tb;
         }
