@@ -61,12 +61,14 @@
  *   alias    ALIAS_VADDR maps page 0 (set before the vCPUs run: sut_map_page
  *            is sequential-only); counter LL/SC pairs and loads use either
  *            address. It shares TLB index 0 with page 0 (more evictions).
- *   plug     once per odd thread, it plugs a vCPU and drives that one from
- *            then on; the old vCPU stays halted with whatever it held.
+ *   plug     once per thread, it plugs a vCPU and from then on runs each
+ *            op on one of its two vCPUs (W17: the first plugged index is
+ *            v6's smp_cpus sentinel).
  * Everything a thread owns (slots, cells, shadows) is keyed by the thread,
  * not by the vCPU it drives.
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +90,8 @@
 
 /* Per thread (slot t), whatever vCPU it drives. */
 struct vcpu_state {
-    unsigned cpu;                       /* the vCPU this thread drives now */
+    unsigned cpu;                       /* the vCPU this op runs on */
+    unsigned boot_cpu, plug_cpu;        /* its vCPUs; plug_cpu UINT_MAX: none */
     bool plugged;
     uint32_t neigh[NCOUNTERS];          /* shadow of my 4-byte slot per counter */
     uint64_t scratch[NSCRATCH];         /* shadow of my plain-store slot */
@@ -149,7 +152,8 @@ struct llsc_world *llsc_world_new(sut_machine *m, unsigned nvcpus, unsigned mix,
     w->mix = mix;
     w->claim_cap = claim_cap;
     for (unsigned c = 0; c < nvcpus; c++) {
-        w->v[c].cpu = c;
+        w->v[c].cpu = w->v[c].boot_cpu = c;
+        w->v[c].plug_cpu = UINT_MAX;
     }
     for (int k = 0; k < NCOUNTERS; k++) {
         w->claims[k] = calloc((size_t)(claim_cap / 64 + 1), sizeof(uint64_t));
@@ -557,7 +561,8 @@ static void op_protect(struct llsc_world *w, struct stress_thread *t, unsigned s
     sut_ok(t, sut_protect_code(w->m, pa), "sut_protect_code", me->cpu, pa);
 }
 
-/* mix plug: a new vCPU comes up and this thread drives it from now on. */
+/* mix plug: a new vCPU comes up and this thread drives it too, an op at a
+ * time on one or the other (each vCPU's calls still come from one thread). */
 static void op_plug(struct llsc_world *w, struct stress_thread *t, unsigned slot)
 {
     struct vcpu_state *me = &w->v[slot];
@@ -573,7 +578,7 @@ static void op_plug(struct llsc_world *w, struct stress_thread *t, unsigned slot
         return;
     }
     if (sut_ok(t, rc, "sut_cpu_plug", me->cpu, 0)) {
-        me->cpu = idx;
+        me->plug_cpu = idx;
         me->n_plug++;
     }
 }
@@ -628,6 +633,12 @@ void llsc_vcpu_op(struct llsc_world *w, struct stress_thread *t, unsigned cpu,
 
     /* The wider mix: a small share of the ops, drawn before the classic
      * ones so that --mix none keeps the old op sequence exactly. */
+    if (w->v[cpu].plug_cpu != UINT_MAX) {
+        /* Both vCPUs keep running: a halted one would keep its v6 cluster
+         * bit at 0 for good (it never evicts), so the page never turns
+         * non-exclusive and W6 could not happen any more. */
+        w->v[cpu].cpu = stress_below(t, 2) ? w->v[cpu].plug_cpu : w->v[cpu].boot_cpu;
+    }
     if (w->mix) {
         unsigned x = stress_below(t, 1000);
         if ((w->mix & STRESS_MIX_OVERLAP) && x < 20) {
@@ -639,10 +650,7 @@ void llsc_vcpu_op(struct llsc_world *w, struct stress_thread *t, unsigned cpu,
         } else if ((w->mix & STRESS_MIX_PROTECT) && x >= 70 && x < 73) {
             op_protect(w, t, cpu);
             goto tb;
-        } else if ((w->mix & STRESS_MIX_PLUG) && x == 73 && (cpu & 1)) {
-            /* Odd threads only: on v6, vCPUs >= smp_cpus sit in unused
-             * cluster bits (I5, W17), and a run whose increments all moved
-             * there stops losing updates through W6. */
+        } else if ((w->mix & STRESS_MIX_PLUG) && x == 73) {
             op_plug(w, t, cpu);
             goto tb;
         }
