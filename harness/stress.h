@@ -160,6 +160,7 @@ void llsc_world_check(struct llsc_world *w, const char *when);
 struct llsc_figures {
     uint64_t sc_ok, sc_fail, incs, liveness;
     uint64_t dma, mmio, protect, alias, plug, overlap_stores, taint_checks;
+    uint64_t taint_violations, dma_violations;  /* SCs those checks caught */
 };
 void llsc_world_figures(const struct llsc_world *w, struct llsc_figures *f);
 /* " dma=N mmio=N ..." for the kinds of mix, into buf. */

@@ -111,6 +111,7 @@ struct llsc_world {
     sut_machine *m;
     unsigned nvcpus;
     unsigned mix;
+    uint64_t taint_violations, dma_violations;  /* relaxed atomics */
     uint64_t base;                      /* ram_addr of block 0 */
     uint64_t claim_cap;                 /* values tracked per counter */
     uint64_t *claims[NCOUNTERS];        /* relaxed fetch_or only */
@@ -347,6 +348,11 @@ static void op_increment(struct llsc_world *w, struct stress_thread *t, unsigned
             return;
         }
         if (st == 0 && (tainted || dma_taint)) {
+            /* Counted as well as reported: a run that goes on after its
+             * first failure (TSan, --stop-on none) shows how often each
+             * check fired, not only which fired first. */
+            __atomic_add_fetch(dma_taint ? &w->dma_violations : &w->taint_violations, 1,
+                               __ATOMIC_RELAXED);
             if (dma_taint) {
                 stress_fail(t, "vCPU %u: lost update on overlap counter %u: SC of %" PRIu64
                             ":%" PRIu64 " succeeded after this thread's DMA wrote epoch %"
@@ -825,6 +831,8 @@ void llsc_world_figures(const struct llsc_world *w, struct llsc_figures *f)
         f->overlap_stores += v->n_ovstore;
         f->taint_checks += v->n_taint;
     }
+    f->taint_violations += __atomic_load_n(&w->taint_violations, __ATOMIC_RELAXED);
+    f->dma_violations += __atomic_load_n(&w->dma_violations, __ATOMIC_RELAXED);
 }
 
 void llsc_figures_print(const struct llsc_figures *f, unsigned mix, char *buf, size_t len)
@@ -837,6 +845,8 @@ void llsc_figures_print(const struct llsc_figures *f, unsigned mix, char *buf, s
         {STRESS_MIX_PLUG, "plugged", f->plug},
         {STRESS_MIX_OVERLAP, "overlap_stores", f->overlap_stores},
         {STRESS_MIX_OVERLAP, "taint_checks", f->taint_checks},
+        {STRESS_MIX_OVERLAP, "taint_violations", f->taint_violations},
+        {STRESS_MIX_OVERLAP, "dma_violations", f->dma_violations},
     };
     size_t n = 0;
 
