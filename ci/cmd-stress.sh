@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# what: run the threaded stress binaries: ./build.sh stress [--target T] [--variant V] [--backend B] [--threads N] [--seconds S|--iterations N] [--seed N] [--no-tsan]
+# what: run the threaded stress binaries: ./build.sh stress [--target T] [--variant V] [--backend B] [--threads N] [--seconds S|--iterations N] [--seed N] [--mix LIST] [--no-tsan]
 # usage: ./build.sh stress [--target bitmap|llsc|hotplug] [--variant V] [--backend builtin|qemu]
-#                          [--threads N] [--seconds S | --iterations N] [--seed N] [--stop-on P] [--no-tsan]
+#                          [--threads N] [--seconds S | --iterations N] [--seed N] [--mix LIST]
+#                          [--stop-on P] [--no-tsan]
 #   Runs build/tsan/stress-<T> (or build/stress/stress-<T> with --no-tsan, no
 #   sanitizer, full speed) for the workload T (default: all three) on the
 #   variant V (default: every one: v6 v6-st v8 fixed cmpxchg; v6 is v6-MT).
@@ -11,19 +12,24 @@
 #   when QEMU_SRC points at another tree. No tree: one-line error, exit 2.
 #   Each run prints its seed first and ends with a verdict line echoing every
 #   parameter; full logs go to build/stress-logs/. A seed, when given, is used
-#   for every run. Exit 0 if every run said SUCCESS, 1 otherwise, 2 on bad usage.
+#   for every run. --mix (llsc and hotplug; harness/stress.h STRESS_MIX_*):
+#   default (every op kind the variant takes with running vCPUs), none (the
+#   fixed mix of before issue 11) or kinds joined by ',' (dma mmio protect
+#   alias shrink plug overlap); a kind a variant cannot take concurrently ends
+#   that run with the binary's one-line reason (exit 2). Exit 0 if every run said SUCCESS, 1 otherwise, 2 on bad usage.
 #   Racy variants are expected to fail here: ./build.sh gate knows which must.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-usage="usage: ./build.sh stress [--target T] [--variant V] [--backend builtin|qemu] [--threads N] [--seconds S|--iterations N] [--seed N] [--stop-on P] [--no-tsan]"
+usage="usage: ./build.sh stress [--target T] [--variant V] [--backend builtin|qemu] [--threads N] [--seconds S|--iterations N] [--seed N] [--mix LIST] [--stop-on P] [--no-tsan]"
 WORKLOADS=(bitmap llsc hotplug)
 VARIANTS=(v6 v6-st v8 fixed cmpxchg)
 # A tree you point QEMU_SRC at is what you want stressed: it becomes the
 # default backend (an explicit --backend still wins).
 target= variant= cfg=tsan pass=() backend=builtin
 [ -n "${QEMU_SRC:-}" ] && backend=qemu
-secs= iters= threads= threads_arg=
+secs= iters= threads= threads_arg= mix=
+MIX_KINDS=(dma mmio protect alias shrink plug overlap)
 
 # The binaries' own limits (harness/stress_main.c), checked here before
 # anything is built or run: a value every binary rejects would otherwise end
@@ -53,7 +59,7 @@ while [ $# -gt 0 ]; do
     opt=${1%%=*} val=
     if [[ $1 == *=* ]]; then val=${1#*=}; shift
     else
-        case $opt in --target|--variant|--backend|--threads|--seconds|--iterations|--seed|--stop-on) ;;
+        case $opt in --target|--variant|--backend|--threads|--seconds|--iterations|--seed|--mix|--stop-on) ;;
             *) die "unknown argument '$1' ($usage)" ;; esac
         [ $# -ge 2 ] || die "$opt needs a value ($usage)"
         val=$2; shift 2
@@ -84,6 +90,16 @@ while [ $# -gt 0 ]; do
         --seed) [[ $val =~ ^[0-9]+$ ]] || die "--seed wants a whole number, got '$val'"
             dec_le "$(dec "$val")" $U64_MAX || die "--seed must be 0..$U64_MAX, got '$val'"
             pass+=(--seed "$(dec "$val")") ;;
+        --mix) [ -n "$val" ] || die "--mix wants default, none or kinds joined by ','"
+            if [ "$val" != default ] && [ "$val" != none ]; then
+                [[ $val == *, || $val == ,* || $val == *,,* ]] && die "--mix: empty kind in '$val'"
+                IFS=, read -ra ks <<<"$val"
+                for k in "${ks[@]}"; do
+                    [[ " ${MIX_KINDS[*]} " == *" $k "* ]] ||
+                        die "--mix: unknown kind '$k' (${MIX_KINDS[*]}, or default, none)"
+                done
+            fi
+            mix=$val ;;
         --stop-on) [ -n "$val" ] || die "--stop-on wants any, none or a pattern"
             pass+=(--stop-on "$val") ;;
         *) die "unknown argument '$opt' ($usage)" ;;
@@ -141,13 +157,17 @@ ok=0 bad=0
 for w in "${wl[@]}"; do
     for v in "${vs[@]}"; do
         log=$logs/$cfg-$w$sfx-$v.log
-        "$BUILD/$cfg/stress-$w$sfx" --variant "$v" --backend "$backend" "${pass[@]}" >"$log" 2>&1
+        wmix=()
+        [ -n "$mix" ] && [ "$w" != bitmap ] && wmix=(--mix "$mix")
+        "$BUILD/$cfg/stress-$w$sfx" --variant "$v" --backend "$backend" "${pass[@]}" "${wmix[@]}" >"$log" 2>&1
         rc=$?
         grep -m1 '^stress .*: seed=' "$log"
         grep '^stress: tsan report' "$log" | head -n 5
         verdict=$(grep "^stress $w: variant=" "$log" | tail -n 1)
         if [ -z "$verdict" ]; then
-            echo "stress $w: variant=$v: no verdict (exit $rc; see $log)"
+            why=
+            [ $rc -eq 2 ] && why=": $(tail -n 1 "$log")"
+            echo "stress $w: variant=$v: no verdict (exit $rc$why; see $log)"
             bad=$((bad + 1))
         else
             echo "$verdict"

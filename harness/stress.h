@@ -42,7 +42,38 @@ struct stress_params {
     double seconds;            /* wall-clock budget; 0 if iterations is set */
     uint64_t iterations;       /* ops per thread; 0 if seconds is set */
     uint64_t seed;
+    unsigned mix;              /* STRESS_MIX_* bits in force (--mix) */
 };
+
+/* The wider op mix (issue 11), chosen with --mix: each kind is a seeded
+ * share of the vCPU ops, on top of the increments and stores every run has.
+ *   dma      sut_dma_write: to the thread's own scratch slots, and the
+ *            owner's new-epoch stores over the overlap counters
+ *   mmio     stores, loads and LL/SC on the thread's own MMIO registers
+ *   protect  sut_protect_code of the counter and scratch pages (W14/W15)
+ *   alias    a second virtual page mapped to the counter page (sut_map_page,
+ *            set while the machine is quiescent); LL/SC and loads of the
+ *            counters go through either address (W4)
+ *   shrink   hotplug: shrinking resizes and removal of hot-added blocks
+ *   plug     a thread plugs a new vCPU (sut_cpu_plug) and drives it from
+ *            then on; its old vCPU stays halted (W17)
+ *   overlap  counters that also take plain 8-byte stores (and DMA) from one
+ *            owner thread, over the LL/SC words (epoch << 32 | count)
+ * dma, protect and shrink are sequential-only calls except where the SUT
+ * stops the world (fixed, cmpxchg) or serialises every call (v6-st): sut.h.
+ * The default is every kind the workload has and the variant allows. */
+enum {
+    STRESS_MIX_DMA = 1u << 0,
+    STRESS_MIX_MMIO = 1u << 1,
+    STRESS_MIX_PROTECT = 1u << 2,
+    STRESS_MIX_ALIAS = 1u << 3,
+    STRESS_MIX_SHRINK = 1u << 4,
+    STRESS_MIX_PLUG = 1u << 5,
+    STRESS_MIX_OVERLAP = 1u << 6,
+    STRESS_MIX_KINDS = 7,
+};
+/* The kinds the SUT takes concurrently with running vCPUs on p's variant. */
+unsigned stress_mix_allowed(const struct stress_params *p);
 
 /* One worker thread: its index, its own PRNG, its op count. */
 struct stress_thread {
@@ -56,6 +87,8 @@ struct stress_ops {
     const char *name;          /* "bitmap" */
     const char *what;          /* one line for --help */
     unsigned default_threads;
+    /* STRESS_MIX_* kinds this workload has (0: no --mix, none echoed). */
+    unsigned mix_kinds;
     /* Threads to start for --threads n (a workload may add helpers, e.g. the
      * hotplug thread); at most STRESS_MAX_THREADS. */
     unsigned (*nthreads)(unsigned threads);
@@ -104,17 +137,19 @@ bool stress_failed(void);
  * LL/add/SC retry loops, per-thread neighbour slots next to each counter and
  * per-thread scratch slots on TLB-conflicting pages, all plain stores. */
 struct llsc_world;
-/* cfg for the workload: variant, smp_cpus = nvcpus, small TLB (evictions). */
+/* cfg for the workload: variant, smp_cpus = nvcpus, small TLB (evictions),
+ * plug_cpus for the plug kind. */
 void llsc_config(sut_config *c, const struct stress_params *p, unsigned nvcpus);
-/* Adds the vCPU RAM block (block 0) to m; claims sized for claim_cap values
- * per counter. NULL with err on failure. */
-struct llsc_world *llsc_world_new(sut_machine *m, unsigned nvcpus,
+/* Adds the vCPU RAM block (block 0) to m, maps the alias page (mix alias);
+ * claims sized for claim_cap values per counter. NULL with err on failure. */
+struct llsc_world *llsc_world_new(sut_machine *m, unsigned nvcpus, unsigned mix,
                                   uint64_t claim_cap, char *err, size_t errlen);
 void llsc_world_free(struct llsc_world *w);
 uint64_t llsc_ram_pages(void);  /* used pages of block 0 */
 /* Offset of block 0, so workloads can place things after it. */
 uint64_t llsc_world_base(const struct llsc_world *w);
-/* One vCPU op (chosen from t's PRNG); cpu is the vCPU this thread owns.
+/* One vCPU op (chosen from t's PRNG); cpu is this thread's slot (its
+ * first vCPU; with mix plug it may drive a plugged one later).
  * extra_page: a guest-physical page the hotplug workload offers for plain
  * stores and LL/SC on the thread's own slot (UINT64_MAX: none). */
 void llsc_vcpu_op(struct llsc_world *w, struct stress_thread *t, unsigned cpu,
@@ -122,7 +157,14 @@ void llsc_vcpu_op(struct llsc_world *w, struct stress_thread *t, unsigned cpu,
 /* Exact end-of-run (or end-of-round) check; the machine must be quiescent. */
 void llsc_world_check(struct llsc_world *w, const char *when);
 /* Adds this world's totals to the running figures. */
-void llsc_world_figures(const struct llsc_world *w, uint64_t *sc_ok,
-                        uint64_t *sc_fail, uint64_t *incs, uint64_t *liveness);
+struct llsc_figures {
+    uint64_t sc_ok, sc_fail, incs, liveness;
+    uint64_t dma, mmio, protect, alias, plug, overlap_stores, taint_checks;
+    uint64_t taint_violations, dma_violations;  /* SCs those checks caught */
+};
+void llsc_world_figures(const struct llsc_world *w, struct llsc_figures *f);
+/* " dma=N mmio=N ..." for the kinds of mix, into buf. */
+void llsc_figures_print(const struct llsc_figures *f, unsigned mix, char *buf,
+                        size_t len);
 
 #endif

@@ -56,8 +56,9 @@ struct hp_state {
     /* iothread's own record and figures. */
     struct blk blk[SUT_MAX_BLOCKS];
     unsigned nblk;
-    uint64_t rounds, adds, add_full, resizes;
-    uint64_t sc_ok, sc_fail, incs, liveness;
+    bool removed;                        /* this round */
+    uint64_t rounds, adds, add_full, resizes, shrinks, removes;
+    struct llsc_figures f;
 };
 
 static unsigned hp_nthreads(unsigned threads) { return threads + 1; }
@@ -91,7 +92,8 @@ static bool round_new(struct hp_state *s)
         stress_fail(NULL, "round %" PRIu64 ": sut_new: %s", s->rounds, sut_strerror(rc));
         return false;
     }
-    s->w = llsc_world_new(s->m, s->nvcpus, (uint64_t)ROUND_OPS * s->nvcpus + 1, err, sizeof err);
+    s->w = llsc_world_new(s->m, s->nvcpus, s->p.mix, (uint64_t)ROUND_OPS * s->nvcpus + 1,
+                          err, sizeof err);
     if (!s->w) {
         stress_fail(NULL, "round %" PRIu64 ": %s", s->rounds, err);
         sut_free(s->m);
@@ -104,16 +106,60 @@ static bool round_new(struct hp_state *s)
     }
     s->blk[0] = (struct blk){off, used, max, flags};
     s->nblk = 1;
+    s->removed = false;
     s->extra_page = UINT64_MAX;
     s->done = 0;
     memset(s->progress, 0, sizeof s->progress);
     return true;
 }
 
+/* mix shrink: shrink a resizeable block (block 0 keeps the engine's pages)
+ * or remove a hot-added one. 1 done, 0 nothing to do, -1 the SUT refused. */
+static int shrink_op(struct hp_state *s, struct stress_thread *t)
+{
+    unsigned i = stress_below(t, s->nblk);
+    struct blk *b = &s->blk[i];
+    uint64_t floor = i == 0 ? llsc_ram_pages() * PAGE : PAGE;
+    int rc;
+
+    if (i > 0 && stress_below(t, 3) == 0) {
+        rc = sut_ram_block_remove(s->m, b->offset);
+        if (rc != 0) {
+            stress_fail(t, "iothread: sut_ram_block_remove(0x%" PRIx64 ") returned %d (%s)",
+                        b->offset, rc, sut_strerror(rc));
+            return -1;
+        }
+        s->blk[i] = s->blk[--s->nblk];
+        s->removed = true;
+        s->removes++;
+        return 1;
+    }
+    if (!(b->flags & SUT_RAM_RESIZEABLE) || b->used <= floor) {
+        return 0;
+    }
+    uint64_t n = b->used - PAGE * (1 + stress_below(t, 2));
+    n = n < floor ? floor : n;
+    rc = sut_ram_resize(s->m, b->offset, n);
+    if (rc != 0) {
+        stress_fail(t, "iothread: shrinking sut_ram_resize(0x%" PRIx64 ", 0x%" PRIx64
+                    ") returned %d (%s)", b->offset, n, rc, sut_strerror(rc));
+        return -1;
+    }
+    b->used = n;
+    s->shrinks++;
+    return 1;
+}
+
 /* One RAM change; false once the machine is full (stop changing it). */
 static bool hotplug_op(struct hp_state *s, struct stress_thread *t)
 {
-    bool grow = s->nblk > 0 && stress_below(t, 100) < 40;
+    if ((s->p.mix & STRESS_MIX_SHRINK) && stress_below(t, 100) < 35) {
+        int r = shrink_op(s, t);
+        if (r != 0) {
+            return r > 0;
+        }
+    }
+    bool grow = s->nblk > 0 && (s->removed || stress_below(t, 100) < 40);
 
     if (grow) {
         struct blk *b = &s->blk[stress_below(t, s->nblk)];
@@ -133,8 +179,8 @@ static bool hotplug_op(struct hp_state *s, struct stress_thread *t)
             return true;
         }
     }
-    if (s->nblk >= SUT_MAX_BLOCKS) {
-        return false;
+    if (s->nblk >= SUT_MAX_BLOCKS || s->removed) {
+        return !s->removed;
     }
     uint64_t size = PAGE * (1 + stress_below(t, 8));
     uint64_t max = size * (1 + stress_below(t, 4));
@@ -205,7 +251,7 @@ static void round_end(struct hp_state *s)
     if (!stress_failed()) {
         check_blocks(s);
     }
-    llsc_world_figures(s->w, &s->sc_ok, &s->sc_fail, &s->incs, &s->liveness);
+    llsc_world_figures(s->w, &s->f);
     llsc_world_free(s->w);
     sut_free(s->m);
     s->w = NULL;
@@ -220,7 +266,10 @@ static void iothread(struct hp_state *s, struct stress_thread *t)
         for (unsigned c = 0; c < s->nvcpus; c++) {
             all_finished &= s->finished[c];
         }
-        if (all_finished || stress_failed() || !round_new(s)) {
+        /* A failure ends the rounds only when it stops the run: a TSan run
+         * told to stop at a given race (W2's realloc) goes on after an
+         * earlier lost update, as the vCPUs do. */
+        if (all_finished || stress_stopping() || !round_new(s)) {
             s->quit = true;
             pthread_barrier_wait(&s->start);
             return;
@@ -291,11 +340,17 @@ static void hp_check(void *state)
 static void hp_figures(void *state, char *buf, size_t len)
 {
     struct hp_state *s = state;
+    char more[256], shr[64] = "";
 
+    llsc_figures_print(&s->f, s->p.mix, more, sizeof more);
+    if (s->p.mix & STRESS_MIX_SHRINK) {
+        snprintf(shr, sizeof shr, " shrinks=%" PRIu64 " removes=%" PRIu64, s->shrinks,
+                 s->removes);
+    }
     snprintf(buf, len, "rounds=%" PRIu64 " block_adds=%" PRIu64 " resizes=%" PRIu64
-             " ram_full=%" PRIu64 " increments=%" PRIu64 " sc_ok=%" PRIu64
-             " sc_fail=%" PRIu64 " liveness=%" PRIu64, s->rounds, s->adds, s->resizes,
-             s->add_full, s->incs, s->sc_ok, s->sc_fail, s->liveness);
+             "%s ram_full=%" PRIu64 " increments=%" PRIu64 " sc_ok=%" PRIu64
+             " sc_fail=%" PRIu64 " liveness=%" PRIu64 "%s", s->rounds, s->adds, s->resizes,
+             shr, s->add_full, s->f.incs, s->f.sc_ok, s->f.sc_fail, s->f.liveness, more);
 }
 
 static void hp_teardown(void *state)
@@ -318,6 +373,7 @@ const struct stress_ops stress_hotplug_ops = {
     .what = "RAM blocks added and grown by an iothread while the vCPU threads run "
             "LL/SC and stores (W2: realloc under readers); rounds on fresh machines",
     .default_threads = 4,
+    .mix_kinds = (1u << STRESS_MIX_KINDS) - 1,
     .nthreads = hp_nthreads,
     .setup = hp_setup,
     .worker = hp_worker,

@@ -36,8 +36,39 @@
  * SC failures are never errors (spurious failure is always allowed); an
  * increment that needs more than RETRY_MAX attempts counts as a liveness
  * figure, not a failure.
+ *
+ * The wider op mix (--mix, stress.h STRESS_MIX_*) adds, each checkable
+ * exactly or by a rule that holds in any correct design:
+ *   overlap  NOVER 8-byte counters at 256*k + 192 of page 0, incremented by
+ *            every vCPU with 8-byte LL/add/SC, and overwritten by one owner
+ *            thread (k % threads) with plain 8-byte stores (or DMA) of
+ *            epoch << 32, its epochs 1, 2, 3, ... Values stay unique, and
+ *            they only grow along the location's write order, so: a thread's
+ *            reads never go backwards; at the end the epoch is the owner's
+ *            last and the count equals the successful SCs whose LL read that
+ *            epoch. Two taint checks: an increment sometimes loads the
+ *            counter between its LL and its SC, and one that read another
+ *            write there must not succeed (spec 5.3: another agent's store
+ *            is a mandatory taint); the owner sometimes DMA-writes a new
+ *            epoch between its own LL and SC, and that SC must fail (W20).
+ *            The owner never plain-stores under its own open reservation
+ *            (own stores may or may not taint, spec 5.2).
+ *   dma      a quarter of the scratch stores go through sut_dma_write.
+ *   mmio     thread t owns MMIO registers [16t, 16t+16): an 8-byte slot for
+ *            1-8 byte stores and loads, and an LL/SC cell (own_cell rules).
+ *   protect  sut_protect_code of page 0 or a scratch page: later stores go
+ *            through the notdirty path (W14, W15).
+ *   alias    ALIAS_VADDR maps page 0 (set before the vCPUs run: sut_map_page
+ *            is sequential-only); counter LL/SC pairs and loads use either
+ *            address. It shares TLB index 0 with page 0 (more evictions).
+ *   plug     once per thread, it plugs a vCPU and from then on runs each
+ *            op on one of its two vCPUs (W17: the first plugged index is
+ *            v6's smp_cpus sentinel).
+ * Everything a thread owns (slots, cells, shadows) is keyed by the thread,
+ * not by the vCPU it drives.
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,20 +83,35 @@
 #define NSCRATCH 7          /* pages 8, 16, ..., 56 */
 #define SCRATCH_STRIDE 32
 #define RETRY_MAX 256
+#define NOVER 2             /* overlap counters */
+#define OVER_OFF 192        /* past every neighbour slot (4 + 4 * 32) */
+#define MMIO_STRIDE 16
+#define ALIAS_VADDR 0x180000000ULL  /* TLB index 0, like page 0 */
 
+/* Per thread (slot t), whatever vCPU it drives. */
 struct vcpu_state {
+    unsigned cpu;                       /* the vCPU this op runs on */
+    unsigned boot_cpu, plug_cpu;        /* its vCPUs; plug_cpu UINT_MAX: none */
+    bool plugged;
     uint32_t neigh[NCOUNTERS];          /* shadow of my 4-byte slot per counter */
     uint64_t scratch[NSCRATCH];         /* shadow of my plain-store slot */
     uint64_t cell[NSCRATCH];            /* shadow of my LL/SC cell */
-    uint32_t last_seen[NCOUNTERS];
+    uint64_t last_seen[NCOUNTERS + NOVER];
     uint64_t succ[NCOUNTERS];
+    /* overlap: my successful SCs in the highest epoch I succeeded in */
+    uint64_t ov_epoch[NOVER], ov_count[NOVER];
+    uint64_t epoch[NOVER];              /* owner: last epoch stored */
+    uint64_t mmio[2];                   /* shadows: MMIO slot, MMIO cell */
     uint64_t sc_ok, sc_fail, incs, liveness, seq;
+    uint64_t n_dma, n_mmio, n_protect, n_alias, n_plug, n_ovstore, n_taint;
     char pad[64];
 };
 
 struct llsc_world {
     sut_machine *m;
     unsigned nvcpus;
+    unsigned mix;
+    uint64_t taint_violations, dma_violations;  /* relaxed atomics */
     uint64_t base;                      /* ram_addr of block 0 */
     uint64_t claim_cap;                 /* values tracked per counter */
     uint64_t *claims[NCOUNTERS];        /* relaxed fetch_or only */
@@ -86,9 +132,13 @@ void llsc_config(sut_config *c, const struct stress_params *p, unsigned nvcpus)
     c->vtlb_size = 2;
     c->mmu_modes = 1;
     c->history_len = 4;
+    if (p->mix & STRESS_MIX_PLUG) {
+        /* One plug per thread; SUT_MAX_CPUS caps it. */
+        c->plug_cpus = nvcpus <= SUT_MAX_CPUS - nvcpus ? nvcpus : SUT_MAX_CPUS - nvcpus;
+    }
 }
 
-struct llsc_world *llsc_world_new(sut_machine *m, unsigned nvcpus,
+struct llsc_world *llsc_world_new(sut_machine *m, unsigned nvcpus, unsigned mix,
                                   uint64_t claim_cap, char *err, size_t errlen)
 {
     struct llsc_world *w = calloc(1, sizeof *w);
@@ -100,7 +150,12 @@ struct llsc_world *llsc_world_new(sut_machine *m, unsigned nvcpus,
     }
     w->m = m;
     w->nvcpus = nvcpus;
+    w->mix = mix;
     w->claim_cap = claim_cap;
+    for (unsigned c = 0; c < nvcpus; c++) {
+        w->v[c].cpu = w->v[c].boot_cpu = c;
+        w->v[c].plug_cpu = UINT_MAX;
+    }
     for (int k = 0; k < NCOUNTERS; k++) {
         w->claims[k] = calloc((size_t)(claim_cap / 64 + 1), sizeof(uint64_t));
         if (!w->claims[k]) {
@@ -117,6 +172,14 @@ struct llsc_world *llsc_world_new(sut_machine *m, unsigned nvcpus,
         llsc_world_free(w);
         return NULL;
     }
+    if (mix & STRESS_MIX_ALIAS) {
+        rc = sut_map_page(m, ALIAS_VADDR, w->base);
+        if (rc != 0) {
+            snprintf(err, errlen, "sut_map_page: %s", sut_strerror(rc));
+            llsc_world_free(w);
+            return NULL;
+        }
+    }
     return w;
 }
 
@@ -131,10 +194,32 @@ void llsc_world_free(struct llsc_world *w)
     free(w);
 }
 
+/* Counters 0..NCOUNTERS-1 are the LL/SC-only ones; NCOUNTERS + j is
+ * overlap counter j. */
 static uint64_t counter_addr(const struct llsc_world *w, unsigned k)
 {
+    if (k >= NCOUNTERS) {
+        return w->base + (uint64_t)(k - NCOUNTERS) * COUNTER_STRIDE + OVER_OFF;
+    }
     return w->base + (uint64_t)k * COUNTER_STRIDE;
 }
+
+/* The virtual address a counter access goes through: the identity map, or
+ * with mix alias sometimes the alias of page 0. */
+static uint64_t counter_view(struct llsc_world *w, struct stress_thread *t, unsigned k,
+                             struct vcpu_state *me)
+{
+    uint64_t a = counter_addr(w, k);
+
+    if ((w->mix & STRESS_MIX_ALIAS) && stress_below(t, 2)) {
+        me->n_alias++;
+        return ALIAS_VADDR + (a - w->base);
+    }
+    return a;
+}
+
+static bool is_over(unsigned k) { return k >= NCOUNTERS; }
+static unsigned over_owner(const struct llsc_world *w, unsigned j) { return j % w->nvcpus; }
 
 static uint64_t neigh_addr(const struct llsc_world *w, unsigned k, unsigned cpu)
 {
@@ -157,47 +242,70 @@ static bool sut_ok(const struct stress_thread *t, int rc, const char *call,
     return false;
 }
 
-/* A plain 8-byte store to my slot in a TLB-conflicting scratch page. */
-/* This vCPU's reads of a counter never go backwards; false (and the run
- * failed) if one did. */
+/* This thread's reads of a counter never go backwards; false (and the run
+ * failed) if one did. Overlap counters print as epoch:count. */
 static bool counter_forward(struct stress_thread *t, struct vcpu_state *me, unsigned cpu,
                             unsigned k, uint64_t v, const char *how)
 {
     if (v < me->last_seen[k]) {
-        stress_fail(t, "vCPU %u: %s of counter %u returned %" PRIu64
-                    " after this vCPU saw %" PRIu32 " (went backwards)",
-                    cpu, how, k, v, me->last_seen[k]);
+        if (is_over(k)) {
+            stress_fail(t, "vCPU %u: %s of overlap counter %u returned %" PRIu64 ":%" PRIu64
+                        " after this thread saw %" PRIu64 ":%" PRIu64 " (went backwards)",
+                        cpu, how, k - NCOUNTERS, v >> 32, v & 0xffffffffu,
+                        me->last_seen[k] >> 32, me->last_seen[k] & 0xffffffffu);
+        } else {
+            stress_fail(t, "vCPU %u: %s of counter %u returned %" PRIu64
+                        " after this vCPU saw %" PRIu64 " (went backwards)",
+                        cpu, how, k, v, me->last_seen[k]);
+        }
         return false;
     }
-    me->last_seen[k] = (uint32_t)v;
+    me->last_seen[k] = v;
     return true;
 }
 
-static void op_scratch(struct llsc_world *w, struct stress_thread *t, unsigned cpu)
+/* A plain 8-byte store to my slot in a TLB-conflicting scratch page (with
+ * mix dma, sometimes a device's write there instead). */
+static void op_scratch(struct llsc_world *w, struct stress_thread *t, unsigned slot)
 {
-    struct vcpu_state *me = &w->v[cpu];
+    struct vcpu_state *me = &w->v[slot];
+    const unsigned cpu = me->cpu;
     unsigned s = stress_below(t, NSCRATCH);
-    uint64_t a = scratch_addr(w, s, cpu);
-    uint64_t val = ((uint64_t)(cpu + 1) << 56) | ++me->seq;
+    uint64_t a = scratch_addr(w, s, slot);
+    uint64_t val = ((uint64_t)(slot + 1) << 56) | ++me->seq;
 
+    if ((w->mix & STRESS_MIX_DMA) && stress_below(t, 4) == 0) {
+        me->n_dma++;
+        if (sut_ok(t, sut_dma_write(w->m, a, 8, val), "sut_dma_write", cpu, a)) {
+            me->scratch[s] = val;
+        }
+        return;
+    }
     if (sut_ok(t, sut_store(w->m, cpu, 0, a, 8, false, val), "sut_store", cpu, a)) {
         me->scratch[s] = val;
     }
 }
 
-/* LL / add 1 / SC until success (or RETRY_MAX, or the run stops). */
-static void op_increment(struct llsc_world *w, struct stress_thread *t, unsigned cpu)
+/* LL / add 1 / SC until success (or RETRY_MAX, or the run stops). With mix
+ * overlap, a fifth of the increments go to the overlap counters (8 bytes)
+ * and some tries load the counter between LL and SC (the taint check). */
+static void op_increment(struct llsc_world *w, struct stress_thread *t, unsigned slot)
 {
-    struct vcpu_state *me = &w->v[cpu];
-    unsigned k = stress_below(t, NCOUNTERS);
-    uint64_t a = counter_addr(w, k);
+    struct vcpu_state *me = &w->v[slot];
+    const bool over = (w->mix & STRESS_MIX_OVERLAP) && stress_below(t, 5) == 0;
+    const unsigned k = over ? NCOUNTERS + stress_below(t, NOVER) : stress_below(t, NCOUNTERS);
+    const unsigned size = over ? 8 : 4;
+    const uint64_t mask = over ? ~0ULL : 0xffffffffu;
 
     me->incs++;
     for (unsigned tries = 0; tries < RETRY_MAX; tries++) {
-        uint64_t v;
+        const unsigned cpu = me->cpu;
+        const uint64_t a = counter_view(w, t, k, me);
+        uint64_t v, seen = 0;
+        bool tainted = false, dma_taint = false;
         int st = 1;
 
-        if (!sut_ok(t, sut_ll(w->m, cpu, 0, a, 4, false, &v), "sut_ll", cpu, a)) {
+        if (!sut_ok(t, sut_ll(w->m, cpu, 0, a, size, false, &v), "sut_ll", cpu, a)) {
             return;
         }
         if (!counter_forward(t, me, cpu, k, v, "LL")) {
@@ -209,16 +317,68 @@ static void op_increment(struct llsc_world *w, struct stress_thread *t, unsigned
          * refills it (W6's path: a refill without TLB_EXCL takes the fast
          * path and succeeds unchecked). */
         for (unsigned i = 0, n = stress_below(t, 4) == 0 ? 1 + stress_below(t, 3) : 0; i < n; i++) {
-            op_scratch(w, t, cpu);
+            op_scratch(w, t, slot);
         }
-        if (!sut_ok(t, sut_sc(w->m, cpu, 0, a, 4, false, (v + 1) & 0xffffffffu, &st),
+        if ((w->mix & STRESS_MIX_OVERLAP) && stress_below(t, 8) == 0) {
+            /* Another write between LL and SC (values are unique) is a
+             * mandatory taint: this SC must fail. */
+            uint64_t a2 = counter_view(w, t, k, me);
+            if (!sut_ok(t, sut_load(w->m, cpu, 0, a2, size, false, &seen), "sut_load", cpu, a2) ||
+                !counter_forward(t, me, cpu, k, seen, "load between LL and SC")) {
+                return;
+            }
+            tainted = seen != v;
+            me->n_taint++;
+        }
+        if (over && slot == over_owner(w, k - NCOUNTERS) && (w->mix & STRESS_MIX_DMA) &&
+            stress_below(t, 8) == 0) {
+            /* W20: a device writes the reserved bytes; the SC must fail. */
+            unsigned j = k - NCOUNTERS;
+            uint64_t nv = ++me->epoch[j] << 32, pa = counter_addr(w, k);
+            me->n_dma++;
+            me->n_ovstore++;
+            if (!sut_ok(t, sut_dma_write(w->m, pa, 8, nv), "sut_dma_write", cpu, pa)) {
+                return;
+            }
+            me->last_seen[k] = nv;
+            dma_taint = true;
+        }
+        if (!sut_ok(t, sut_sc(w->m, cpu, 0, a, size, false, (v + 1) & mask, &st),
                     "sut_sc", cpu, a)) {
+            return;
+        }
+        if (st == 0 && (tainted || dma_taint)) {
+            /* Counted as well as reported: a run that goes on after its
+             * first failure (TSan, --stop-on none) shows how often each
+             * check fired, not only which fired first. */
+            __atomic_add_fetch(dma_taint ? &w->dma_violations : &w->taint_violations, 1,
+                               __ATOMIC_RELAXED);
+            if (dma_taint) {
+                stress_fail(t, "vCPU %u: lost update on overlap counter %u: SC of %" PRIu64
+                            ":%" PRIu64 " succeeded after this thread's DMA wrote epoch %"
+                            PRIu64 " over its reserved bytes (W20)", cpu, k - NCOUNTERS,
+                            (v + 1) >> 32, (v + 1) & 0xffffffffu, me->epoch[k - NCOUNTERS]);
+            } else {
+                stress_fail(t, "vCPU %u: lost update on %scounter %u: SC of 0x%" PRIx64
+                            " succeeded, but a load between its LL (0x%" PRIx64 ") and it "
+                            "read another write, 0x%" PRIx64, cpu, over ? "overlap " : "",
+                            over ? k - NCOUNTERS : k, (v + 1) & mask, v, seen);
+            }
             return;
         }
         if (st == 0) {
             me->sc_ok++;
+            me->last_seen[k] = (v + 1) & mask;
+            if (over) {
+                unsigned j = k - NCOUNTERS;
+                if ((v >> 32) != me->ov_epoch[j]) {
+                    me->ov_epoch[j] = v >> 32;   /* only grows: reads do */
+                    me->ov_count[j] = 0;
+                }
+                me->ov_count[j]++;
+                return;
+            }
             me->succ[k]++;
-            me->last_seen[k] = (uint32_t)(v + 1);
             if (v < w->claim_cap) {
                 uint64_t bit = 1ULL << (v % 64);
                 uint64_t old = __atomic_fetch_or(&w->claims[k][v / 64], bit, __ATOMIC_RELAXED);
@@ -246,15 +406,44 @@ static void op_increment(struct llsc_world *w, struct stress_thread *t, unsigned
     me->liveness++;
 }
 
-/* A plain store of 1, 2 or 4 bytes into my slot next to counter k. */
-static void op_neighbour(struct llsc_world *w, struct stress_thread *t, unsigned cpu)
+/* The owner's plain (or DMA) store of a new epoch over its overlap counter.
+ * Its own monitor is closed here: every LL of this engine ends in an SC. */
+static void op_overstore(struct llsc_world *w, struct stress_thread *t, unsigned slot)
 {
-    struct vcpu_state *me = &w->v[cpu];
+    struct vcpu_state *me = &w->v[slot];
+    const unsigned cpu = me->cpu;
+
+    for (unsigned j = 0; j < NOVER; j++) {
+        if (over_owner(w, j) != slot || stress_below(t, 2)) {
+            continue;
+        }
+        uint64_t nv = ++me->epoch[j] << 32, a = counter_addr(w, NCOUNTERS + j);
+        int rc;
+        me->n_ovstore++;
+        if ((w->mix & STRESS_MIX_DMA) && stress_below(t, 4) == 0) {
+            me->n_dma++;
+            rc = sut_dma_write(w->m, a, 8, nv);
+        } else {
+            a = counter_view(w, t, NCOUNTERS + j, me);
+            rc = sut_store(w->m, cpu, 0, a, 8, false, nv);
+        }
+        if (!sut_ok(t, rc, "store of a new epoch", cpu, a)) {
+            return;
+        }
+        me->last_seen[NCOUNTERS + j] = nv;
+    }
+}
+
+/* A plain store of 1, 2 or 4 bytes into my slot next to counter k. */
+static void op_neighbour(struct llsc_world *w, struct stress_thread *t, unsigned slot)
+{
+    struct vcpu_state *me = &w->v[slot];
+    const unsigned cpu = me->cpu;
     unsigned k = stress_below(t, NCOUNTERS);
     unsigned size = 1u << stress_below(t, 3);
     unsigned off = stress_below(t, 4 / size) * size;
     uint64_t val = stress_rand(t) & (size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1);
-    uint64_t a = neigh_addr(w, k, cpu) + off;
+    uint64_t a = neigh_addr(w, k, slot) + off;
 
     if (!sut_ok(t, sut_store(w->m, cpu, 0, a, size, false, val), "sut_store", cpu, a)) {
         return;
@@ -265,7 +454,7 @@ static void op_neighbour(struct llsc_world *w, struct stress_thread *t, unsigned
     }
     if (stress_below(t, 4) == 0) {
         uint64_t got;
-        a = neigh_addr(w, k, cpu);
+        a = neigh_addr(w, k, slot);
         if (!sut_ok(t, sut_load(w->m, cpu, 0, a, 4, false, &got), "sut_load", cpu, a)) {
             return;
         }
@@ -276,15 +465,28 @@ static void op_neighbour(struct llsc_world *w, struct stress_thread *t, unsigned
     }
 }
 
+/* sut_ok, except that SUT_EFAULT is no failure where the address may have
+ * gone (hotplug's extra page: shrunk or removed): the monitor is cleared. */
+static bool sut_ok_or_gone(const struct stress_thread *t, sut_machine *m, int rc,
+                           const char *call, unsigned cpu, uint64_t addr, bool may_go)
+{
+    if (rc == SUT_EFAULT && may_go) {
+        sut_clrex(m, cpu);
+        return false;
+    }
+    return sut_ok(t, rc, call, cpu, addr);
+}
+
 /* LL/SC on a cell nobody else touches: the LL must return exactly my last
  * value, and a failed SC must leave it. */
-static bool own_cell(struct stress_thread *t, sut_machine *m, unsigned cpu,
-                     uint64_t a, uint64_t *shadow, struct vcpu_state *me)
+static bool own_cell(struct stress_thread *t, sut_machine *m, unsigned slot,
+                     uint64_t a, uint64_t *shadow, struct vcpu_state *me, bool may_go)
 {
-    uint64_t v, got, val = ((uint64_t)(cpu + 1) << 56) | (1ULL << 48) | ++me->seq;
+    const unsigned cpu = me->cpu;
+    uint64_t v, got, val = ((uint64_t)(slot + 1) << 56) | (1ULL << 48) | ++me->seq;
     int st = 1;
 
-    if (!sut_ok(t, sut_ll(m, cpu, 0, a, 8, false, &v), "sut_ll", cpu, a)) {
+    if (!sut_ok_or_gone(t, m, sut_ll(m, cpu, 0, a, 8, false, &v), "sut_ll", cpu, a, may_go)) {
         return false;
     }
     if (v != *shadow) {
@@ -292,7 +494,8 @@ static bool own_cell(struct stress_thread *t, sut_machine *m, unsigned cpu,
                     ", I last wrote 0x%" PRIx64, cpu, a, v, *shadow);
         return false;
     }
-    if (!sut_ok(t, sut_sc(m, cpu, 0, a, 8, false, val, &st), "sut_sc", cpu, a)) {
+    if (!sut_ok_or_gone(t, m, sut_sc(m, cpu, 0, a, 8, false, val, &st), "sut_sc", cpu, a,
+                        may_go)) {
         return false;
     }
     if (st == 0) {
@@ -301,7 +504,8 @@ static bool own_cell(struct stress_thread *t, sut_machine *m, unsigned cpu,
     } else {
         me->sc_fail++;
     }
-    if (!sut_ok(t, sut_load(m, cpu, 0, a, 8, false, &got), "sut_load", cpu, a)) {
+    if (!sut_ok_or_gone(t, m, sut_load(m, cpu, 0, a, 8, false, &got), "sut_load", cpu, a,
+                        may_go)) {
         return false;
     }
     if (got != *shadow) {
@@ -312,42 +516,113 @@ static bool own_cell(struct stress_thread *t, sut_machine *m, unsigned cpu,
     return true;
 }
 
-static void op_cell(struct llsc_world *w, struct stress_thread *t, unsigned cpu)
+static void op_cell(struct llsc_world *w, struct stress_thread *t, unsigned slot)
 {
-    struct vcpu_state *me = &w->v[cpu];
+    struct vcpu_state *me = &w->v[slot];
     unsigned s = stress_below(t, NSCRATCH);
 
-    own_cell(t, w->m, cpu, scratch_addr(w, s, cpu) + 8, &me->cell[s], me);
+    own_cell(t, w->m, slot, scratch_addr(w, s, slot) + 8, &me->cell[s], me, false);
+}
+
+/* mix mmio: my registers [16 * slot, +16) of the device: a slot for 1-8 byte
+ * stores (re-read sometimes) and an LL/SC cell. */
+static void op_mmio(struct llsc_world *w, struct stress_thread *t, unsigned slot)
+{
+    struct vcpu_state *me = &w->v[slot];
+    const unsigned cpu = me->cpu;
+    const uint64_t base = SUT_MMIO_BASE + (uint64_t)slot * MMIO_STRIDE;
+
+    me->n_mmio++;
+    if (stress_below(t, 2)) {
+        own_cell(t, w->m, slot, base + 8, &me->mmio[1], me, false);
+        return;
+    }
+    unsigned size = 1u << stress_below(t, 4);
+    unsigned off = stress_below(t, 8 / size) * size;
+    uint64_t val = stress_rand(t), got;
+    uint64_t mask = size == 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+    if (!sut_ok(t, sut_store(w->m, cpu, 0, base + off, size, false, val & mask), "sut_store",
+                cpu, base + off)) {
+        return;
+    }
+    me->mmio[0] = (me->mmio[0] & ~(mask << (8 * off))) | ((val & mask) << (8 * off));
+    if (stress_below(t, 4) == 0) {
+        if (!sut_ok(t, sut_load(w->m, cpu, 0, base, 8, false, &got), "sut_load", cpu, base)) {
+            return;
+        }
+        if (got != me->mmio[0]) {
+            stress_fail(t, "vCPU %u: my MMIO slot 0x%" PRIx64 " reads 0x%016" PRIx64
+                        ", I wrote 0x%016" PRIx64, cpu, base, got, me->mmio[0]);
+        }
+    }
+}
+
+/* mix protect: code was translated from page 0 or a scratch page. */
+static void op_protect(struct llsc_world *w, struct stress_thread *t, unsigned slot)
+{
+    struct vcpu_state *me = &w->v[slot];
+    uint64_t pa = w->base + (uint64_t)(8 * stress_below(t, NSCRATCH + 1)) * PAGE_SIZE;
+
+    me->n_protect++;
+    sut_ok(t, sut_protect_code(w->m, pa), "sut_protect_code", me->cpu, pa);
+}
+
+/* mix plug: a new vCPU comes up and this thread drives it too, an op at a
+ * time on one or the other (each vCPU's calls still come from one thread). */
+static void op_plug(struct llsc_world *w, struct stress_thread *t, unsigned slot)
+{
+    struct vcpu_state *me = &w->v[slot];
+    unsigned idx;
+    int rc;
+
+    if (me->plugged) {
+        return;
+    }
+    me->plugged = true;
+    rc = sut_cpu_plug(w->m, &idx);
+    if (rc == SUT_ENOSPC) {
+        return;
+    }
+    if (sut_ok(t, rc, "sut_cpu_plug", me->cpu, 0)) {
+        me->plug_cpu = idx;
+        me->n_plug++;
+    }
 }
 
 /* hotplug: my slot in a page the iothread offered (hot-added RAM). Nobody
  * else writes [32*cpu + 16, +8) of it: store, LL, SC, re-read, all exact. */
-static void op_extra(struct llsc_world *w, struct stress_thread *t, unsigned cpu,
+static void op_extra(struct llsc_world *w, struct stress_thread *t, unsigned slot,
                      uint64_t page)
 {
-    struct vcpu_state *me = &w->v[cpu];
-    uint64_t a = page + (uint64_t)cpu * SCRATCH_STRIDE + 16;
-    uint64_t val = ((uint64_t)(cpu + 1) << 56) | (2ULL << 48) | ++me->seq;
+    struct vcpu_state *me = &w->v[slot];
+    const unsigned cpu = me->cpu;
+    uint64_t a = page + (uint64_t)slot * SCRATCH_STRIDE + 16;
+    uint64_t val = ((uint64_t)(slot + 1) << 56) | (2ULL << 48) | ++me->seq;
     int rc = sut_store(w->m, cpu, 0, a, 8, false, val);
 
     if (rc == SUT_EFAULT) {
-        return;  /* not (yet) mapped: allowed */
+        return;  /* not (yet) mapped, or shrunk or removed: allowed */
     }
     if (sut_ok(t, rc, "sut_store", cpu, a)) {
-        own_cell(t, w->m, cpu, a, &val, me);
+        /* With mix shrink the page may go between any two calls; it never
+         * comes back within a round with other contents (hotplug adds no
+         * block after its first removal). */
+        own_cell(t, w->m, slot, a, &val, me, (w->mix & STRESS_MIX_SHRINK) != 0);
     }
 }
 
-static void op_load(struct llsc_world *w, struct stress_thread *t, unsigned cpu)
+static void op_load(struct llsc_world *w, struct stress_thread *t, unsigned slot)
 {
-    struct vcpu_state *me = &w->v[cpu];
-    unsigned k = stress_below(t, NCOUNTERS);
-    uint64_t a = counter_addr(w, k), v;
+    struct vcpu_state *me = &w->v[slot];
+    const bool over = (w->mix & STRESS_MIX_OVERLAP) && stress_below(t, 5) == 0;
+    unsigned k = over ? NCOUNTERS + stress_below(t, NOVER) : stress_below(t, NCOUNTERS);
+    uint64_t a = counter_view(w, t, k, me), v;
 
-    if (!sut_ok(t, sut_load(w->m, cpu, 0, a, 4, false, &v), "sut_load", cpu, a)) {
+    if (!sut_ok(t, sut_load(w->m, me->cpu, 0, a, over ? 8 : 4, false, &v), "sut_load",
+                me->cpu, a)) {
         return;
     }
-    counter_forward(t, me, cpu, k, v, "load");
+    counter_forward(t, me, me->cpu, k, v, "load");
 }
 
 void llsc_vcpu_op(struct llsc_world *w, struct stress_thread *t, unsigned cpu,
@@ -362,6 +637,30 @@ void llsc_vcpu_op(struct llsc_world *w, struct stress_thread *t, unsigned cpu,
     const unsigned char *p = mix[cpu & 1];
     unsigned r = stress_below(t, 100);
 
+    /* The wider mix: a small share of the ops, drawn before the classic
+     * ones so that --mix none keeps the old op sequence exactly. */
+    if (w->v[cpu].plug_cpu != UINT_MAX) {
+        /* Both vCPUs keep running: a halted one would keep its v6 cluster
+         * bit at 0 for good (it never evicts), so the page never turns
+         * non-exclusive and W6 could not happen any more. */
+        w->v[cpu].cpu = stress_below(t, 2) ? w->v[cpu].plug_cpu : w->v[cpu].boot_cpu;
+    }
+    if (w->mix) {
+        unsigned x = stress_below(t, 1000);
+        if ((w->mix & STRESS_MIX_OVERLAP) && x < 20) {
+            op_overstore(w, t, cpu);
+            goto tb;
+        } else if ((w->mix & STRESS_MIX_MMIO) && x >= 20 && x < 70) {
+            op_mmio(w, t, cpu);
+            goto tb;
+        } else if ((w->mix & STRESS_MIX_PROTECT) && x >= 70 && x < 73) {
+            op_protect(w, t, cpu);
+            goto tb;
+        } else if ((w->mix & STRESS_MIX_PLUG) && x == 73) {
+            op_plug(w, t, cpu);
+            goto tb;
+        }
+    }
     if (extra_page != UINT64_MAX && stress_below(t, 8) == 0) {
         op_extra(w, t, cpu, extra_page);
     } else if (r < p[0]) {
@@ -375,8 +674,9 @@ void llsc_vcpu_op(struct llsc_world *w, struct stress_thread *t, unsigned cpu,
     } else {
         op_load(w, t, cpu);
     }
+tb:
     if (stress_below(t, 4) == 0) {
-        sut_run_work(w->m, cpu);  /* a TB boundary */
+        sut_run_work(w->m, w->v[cpu].cpu);  /* a TB boundary */
     }
 }
 
@@ -440,6 +740,57 @@ void llsc_world_check(struct llsc_world *w, const char *when)
             }
         }
     }
+    if (w->mix & STRESS_MIX_OVERLAP) {
+        for (unsigned j = 0; j < NOVER; j++) {
+            const unsigned k = NCOUNTERS + j;
+            const uint64_t last = w->v[over_owner(w, j)].epoch[j];
+            uint64_t n = 0;
+            if (!peek_u64(w, counter_addr(w, k), 8, &v, when)) {
+                return;
+            }
+            /* The owner's last store is the last write but for the SCs
+             * that read from its epoch: one from an older epoch after it
+             * overwrote a store its LL never saw. */
+            if ((v >> 32) != last) {
+                stress_fail(NULL, "%s: lost update: overlap counter %u ends in epoch %" PRIu64
+                            " (count %" PRIu64 "), but its owner's last store wrote epoch %"
+                            PRIu64, when, j, v >> 32, v & 0xffffffffu, last);
+                return;
+            }
+            for (unsigned c = 0; c < w->nvcpus; c++) {
+                n += w->v[c].ov_epoch[j] == last ? w->v[c].ov_count[j] : 0;
+                if (w->v[c].last_seen[k] > v) {
+                    stress_fail(NULL, "%s: overlap counter %u ends at %" PRIu64 ":%" PRIu64
+                                " but thread %u read %" PRIu64 ":%" PRIu64 " (went backwards)",
+                                when, j, v >> 32, v & 0xffffffffu, c,
+                                w->v[c].last_seen[k] >> 32, w->v[c].last_seen[k] & 0xffffffffu);
+                    return;
+                }
+            }
+            if ((v & 0xffffffffu) != n) {
+                stress_fail(NULL, "%s: lost update: overlap counter %u is %" PRIu64 ":%" PRIu64
+                            " after %" PRIu64 " successful SCs in epoch %" PRIu64, when, j,
+                            v >> 32, v & 0xffffffffu, n, last);
+                return;
+            }
+        }
+    }
+    if (w->mix & STRESS_MIX_MMIO) {
+        for (unsigned c = 0; c < w->nvcpus; c++) {
+            for (unsigned i = 0; i < 2; i++) {
+                uint64_t a = SUT_MMIO_BASE + (uint64_t)c * MMIO_STRIDE + 8 * i;
+                if (!peek_u64(w, a, 8, &v, when)) {
+                    return;
+                }
+                if (v != w->v[c].mmio[i]) {
+                    stress_fail(NULL, "%s: thread %u's MMIO %s 0x%" PRIx64 " is 0x%" PRIx64
+                                ", it wrote 0x%" PRIx64, when, c, i ? "cell" : "slot", a, v,
+                                w->v[c].mmio[i]);
+                    return;
+                }
+            }
+        }
+    }
     for (unsigned s = 0; s < NSCRATCH; s++) {
         for (unsigned c = 0; c < w->nvcpus; c++) {
             if (!peek_u64(w, scratch_addr(w, s, c), 8, &v, when)) {
@@ -464,14 +815,46 @@ void llsc_world_check(struct llsc_world *w, const char *when)
     }
 }
 
-void llsc_world_figures(const struct llsc_world *w, uint64_t *sc_ok,
-                        uint64_t *sc_fail, uint64_t *incs, uint64_t *liveness)
+void llsc_world_figures(const struct llsc_world *w, struct llsc_figures *f)
 {
     for (unsigned c = 0; c < w->nvcpus; c++) {
-        *sc_ok += w->v[c].sc_ok;
-        *sc_fail += w->v[c].sc_fail;
-        *incs += w->v[c].incs;
-        *liveness += w->v[c].liveness;
+        const struct vcpu_state *v = &w->v[c];
+        f->sc_ok += v->sc_ok;
+        f->sc_fail += v->sc_fail;
+        f->incs += v->incs;
+        f->liveness += v->liveness;
+        f->dma += v->n_dma;
+        f->mmio += v->n_mmio;
+        f->protect += v->n_protect;
+        f->alias += v->n_alias;
+        f->plug += v->n_plug;
+        f->overlap_stores += v->n_ovstore;
+        f->taint_checks += v->n_taint;
+    }
+    f->taint_violations += __atomic_load_n(&w->taint_violations, __ATOMIC_RELAXED);
+    f->dma_violations += __atomic_load_n(&w->dma_violations, __ATOMIC_RELAXED);
+}
+
+void llsc_figures_print(const struct llsc_figures *f, unsigned mix, char *buf, size_t len)
+{
+    const struct { unsigned kind; const char *name; uint64_t n; } k[] = {
+        {STRESS_MIX_DMA, "dma", f->dma},
+        {STRESS_MIX_MMIO, "mmio", f->mmio},
+        {STRESS_MIX_PROTECT, "protect", f->protect},
+        {STRESS_MIX_ALIAS, "alias", f->alias},
+        {STRESS_MIX_PLUG, "plugged", f->plug},
+        {STRESS_MIX_OVERLAP, "overlap_stores", f->overlap_stores},
+        {STRESS_MIX_OVERLAP, "taint_checks", f->taint_checks},
+        {STRESS_MIX_OVERLAP, "taint_violations", f->taint_violations},
+        {STRESS_MIX_OVERLAP, "dma_violations", f->dma_violations},
+    };
+    size_t n = 0;
+
+    buf[0] = 0;
+    for (size_t i = 0; i < sizeof k / sizeof k[0] && n < len; i++) {
+        if (mix & k[i].kind) {
+            n += (size_t)snprintf(buf + n, len - n, " %s=%" PRIu64, k[i].name, k[i].n);
+        }
     }
 }
 
@@ -479,6 +862,7 @@ void llsc_world_figures(const struct llsc_world *w, uint64_t *sc_ok,
 struct llsc_state {
     sut_machine *m;
     struct llsc_world *w;
+    unsigned mix;
 };
 
 static unsigned llsc_nthreads(unsigned threads) { return threads; }
@@ -493,6 +877,7 @@ static void *llsc_setup(const struct stress_params *p, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    s->mix = p->mix;
     llsc_config(&c, p, p->threads);
     s->m = sut_new(&c, &rc);
     if (!s->m) {
@@ -500,7 +885,7 @@ static void *llsc_setup(const struct stress_params *p, char *err, size_t errlen)
         free(s);
         return NULL;
     }
-    s->w = llsc_world_new(s->m, p->threads, 1ULL << 24, err, errlen);
+    s->w = llsc_world_new(s->m, p->threads, p->mix, 1ULL << 24, err, errlen);
     if (!s->w) {
         sut_free(s->m);
         free(s);
@@ -528,14 +913,17 @@ static void llsc_check(void *state)
 static void llsc_figures(void *state, char *buf, size_t len)
 {
     struct llsc_state *s = state;
-    uint64_t ok = 0, fail = 0, incs = 0, live = 0;
+    struct llsc_figures f = {0};
+    char more[256];
     sut_stats st;
 
-    llsc_world_figures(s->w, &ok, &fail, &incs, &live);
+    llsc_world_figures(s->w, &f);
+    llsc_figures_print(&f, s->mix, more, sizeof more);
     sut_get_stats(s->m, &st);
     snprintf(buf, len, "increments=%" PRIu64 " sc_ok=%" PRIu64 " sc_fail=%" PRIu64
-             " liveness=%" PRIu64 " flushes=%" PRIu64 "/%" PRIu64 "q/%" PRIu64 "d",
-             incs, ok, fail, live, st.flushes_full, st.flushes_queued, st.flushes_dropped);
+             " liveness=%" PRIu64 " flushes=%" PRIu64 "/%" PRIu64 "q/%" PRIu64 "d%s",
+             f.incs, f.sc_ok, f.sc_fail, f.liveness, st.flushes_full, st.flushes_queued,
+             st.flushes_dropped, more);
 }
 
 static void llsc_teardown(void *state)
@@ -552,6 +940,8 @@ const struct stress_ops stress_llsc_ops = {
     .what = "one thread per vCPU: LL/add/SC retry loops on shared counters, plain "
             "stores next to them and on TLB-conflicting pages; no lost update",
     .default_threads = 4,
+    .mix_kinds = STRESS_MIX_DMA | STRESS_MIX_MMIO | STRESS_MIX_PROTECT | STRESS_MIX_ALIAS |
+                 STRESS_MIX_PLUG | STRESS_MIX_OVERLAP,
     .nthreads = llsc_nthreads,
     .setup = llsc_setup,
     .worker = llsc_worker,

@@ -9,6 +9,9 @@
  *   --seconds S     wall-clock budget (> 0, fractions allowed)     [2]
  *   --iterations N  ops per thread instead of a time budget
  *   --seed N        decimal or 0x hex; without it one is picked and printed
+ *   --mix LIST      the wider op mix (stress.h STRESS_MIX_*): comma-separated
+ *                   kinds, "default" (every kind the workload has and the
+ *                   variant allows) or "none" (the fixed mix of before)
  *   --stop-on P     TSan builds: stop at the first report whose summary
  *                   contains one of the '|'-separated substrings of P;
  *                   "any" (default) stops at the first report, "none" runs
@@ -428,6 +431,90 @@ static void *worker_main(void *p)
     return NULL;
 }
 
+/* ---- the op mix ---------------------------------------------------------- */
+static const char *const mix_names[STRESS_MIX_KINDS] = {
+    "dma", "mmio", "protect", "alias", "shrink", "plug", "overlap",
+};
+
+unsigned stress_mix_allowed(const struct stress_params *p)
+{
+    unsigned all = (1u << STRESS_MIX_KINDS) - 1;
+
+    /* sut.h: DMA, protect_code, shrinking resizes and removal are for the
+     * sequential harness, except where the SUT stops the world for them
+     * (fixed, cmpxchg) or runs one TCG thread (v6-st). Elsewhere they would
+     * be races of the harness's making, not the design's. */
+    if (p->mttcg && p->variant != SUT_FIXED && p->variant != SUT_CMPXCHG) {
+        all &= ~(unsigned)(STRESS_MIX_DMA | STRESS_MIX_PROTECT | STRESS_MIX_SHRINK);
+    }
+    return all;
+}
+
+static void mix_format(unsigned mix, char *buf, size_t len)
+{
+    size_t n = 0;
+
+    buf[0] = 0;
+    for (unsigned k = 0; k < STRESS_MIX_KINDS; k++) {
+        if (mix & (1u << k)) {
+            n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "," : "", mix_names[k]);
+            if (n >= len) {
+                break;
+            }
+        }
+    }
+    if (!buf[0]) {
+        snprintf(buf, len, "none");
+    }
+}
+
+/* --mix LIST against the workload and the variant; exits 2 on a kind the
+ * workload lacks or the variant cannot take concurrently. */
+static unsigned mix_parse(const char *spec, const struct stress_ops *ops,
+                          const struct stress_params *p)
+{
+    unsigned allowed = ops->mix_kinds & stress_mix_allowed(p), mix = 0;
+    const char *s = spec;
+
+    if (strcmp(spec, "default") == 0) {
+        return allowed;
+    }
+    if (strcmp(spec, "none") == 0) {
+        return 0;
+    }
+    while (*s) {
+        size_t len = strcspn(s, ",");
+        unsigned k = 0;
+        while (k < STRESS_MIX_KINDS &&
+               !(strlen(mix_names[k]) == len && strncmp(s, mix_names[k], len) == 0)) {
+            k++;
+        }
+        if (k == STRESS_MIX_KINDS) {
+            usage_error("--mix: unknown kind '%.*s' (dma mmio protect alias shrink plug "
+                        "overlap, or default, none)", (int)len, s);
+        }
+        if (!(ops->mix_kinds & (1u << k))) {
+            usage_error("--mix: workload %s has no '%s' ops", ops->name, mix_names[k]);
+        }
+        if (!(allowed & (1u << k))) {
+            usage_error("--mix: '%s' is sequential-only on %s (sut.h): not with running "
+                        "vCPUs", mix_names[k], p->variant_name);
+        }
+        mix |= 1u << k;
+        s += len;
+        if (*s == ',') {
+            s++;
+            if (!*s) {
+                usage_error("--mix: empty kind at the end of '%s'", spec);
+            }
+        }
+    }
+    if (!mix) {
+        usage_error("--mix wants kinds, default or none");
+    }
+    return mix;
+}
+
 /* ---- command line -------------------------------------------------------- */
 static uint64_t parse_u64(const char *opt, const char *s)
 {
@@ -473,11 +560,13 @@ static double parse_seconds(const char *s)
 static void usage(const struct stress_ops *ops)
 {
     printf("usage: %s [--variant V] [--backend B] [--threads N] "
-           "[--seconds S | --iterations N] [--seed N] [--stop-on any|none|PAT]\n"
+           "[--seconds S | --iterations N] [--seed N] [--mix LIST] [--stop-on any|none|PAT]\n"
            "  workload %s: %s\n"
            "  variants: v6 (= v6-mt), v6-mt, v6-st, v8, fixed, cmpxchg (default fixed)\n"
            "  backend: this binary links '%s'\n"
            "  threads: 1..%u (default %u); seconds default 2; iterations are per thread\n"
+           "  mix: default, none, or kinds joined by ',': dma mmio protect alias shrink "
+           "plug overlap (llsc and hotplug; shrink: hotplug only)\n"
            "  exit: 0 SUCCESS, 1 check failed, 2 bad usage, 66 ThreadSanitizer report\n",
            prog, ops->name, ops->what, bm_backend_name(), STRESS_MAX_THREADS,
            ops->default_threads);
@@ -520,6 +609,8 @@ int stress_main(int argc, char **argv, const struct stress_ops *ops)
     die_with_parent();
     bool have_seed = false, have_secs = false, have_iters = false;
     const char *stop_on = "any";
+    const char *mix_spec = "default";
+    char mix_str[96] = "";
     char err[256] = "";
     char figures[512] = "";
 
@@ -578,6 +669,11 @@ int stress_main(int argc, char **argv, const struct stress_ops *ops)
         } else if (strcmp(name, "--seed") == 0) {
             p.seed = parse_u64(name, val);
             have_seed = true;
+        } else if (strcmp(name, "--mix") == 0) {
+            if (!ops->mix_kinds) {
+                usage_error("--mix: workload %s has a fixed op mix", ops->name);
+            }
+            mix_spec = val;
         } else if (strcmp(name, "--stop-on") == 0) {
             if (!*val) {
                 usage_error("--stop-on wants any, none or a pattern");
@@ -606,6 +702,12 @@ int stress_main(int argc, char **argv, const struct stress_ops *ops)
         p.seed = s % 1000000000ULL;
     }
     tsan_set_stop(stop_on);
+    /* After the loop: the variant decides what "default" means. */
+    if (ops->mix_kinds) {
+        p.mix = mix_parse(mix_spec, ops, &p);
+        mix_format(p.mix, mix_str + 5, sizeof mix_str - 5);
+        memcpy(mix_str, " mix=", 5);
+    }
 
     /* The seed first, so that even a run that dies can be replayed. */
     printf("stress %s: seed=%" PRIu64 "\n", ops->name, p.seed);
@@ -675,10 +777,10 @@ int stress_main(int argc, char **argv, const struct stress_ops *ops)
         }
     }
     if (hung) {
-        printf("stress %s: variant=%s backend=%s threads=%u %s seed=%" PRIu64
+        printf("stress %s: variant=%s backend=%s threads=%u %s%s seed=%" PRIu64
                ": FAILURE (hang: %u of %u threads still running %.0fs after the "
                "deadline)\n", ops->name, p.variant_name, bm_backend_name(), p.threads,
-               budget, p.seed, hung, n, grace);
+               budget, mix_str, p.seed, hung, n, grace);
         fflush(stdout);
         _exit(1);
     }
@@ -699,8 +801,9 @@ int stress_main(int argc, char **argv, const struct stress_ops *ops)
            total, elapsed > 0 ? (double)total / elapsed : 0.0, elapsed,
            figures[0] ? " " : "", figures);
 
-    printf("stress %s: variant=%s backend=%s threads=%u %s seed=%" PRIu64 ": ",
-           ops->name, p.variant_name, bm_backend_name(), p.threads, budget, p.seed);
+    printf("stress %s: variant=%s backend=%s threads=%u %s%s seed=%" PRIu64 ": ",
+           ops->name, p.variant_name, bm_backend_name(), p.threads, budget, mix_str,
+           p.seed);
 
     unsigned long reports = tsan_reports();
     int rc = 0;

@@ -10,7 +10,9 @@
 #   2. Throughput (ops/s over BENCH_TPUT_SECONDS) of every workload on fixed
 #      and cmpxchg (the variants that run their whole budget: v6 and v8 stop
 #      at their first lost update), with TSan (build/tsan) and without
-#      (build/stress).
+#      (build/stress); llsc and hotplug with --mix none (the op mix before
+#      issue 11) and --mix default side by side. BENCH_STRESS_PART=tput runs
+#      only this part, =detect only the first.
 # Prints two tables and writes them to build/bench/stress.md.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -45,9 +47,13 @@ md=$OUT/stress.md
     echo "| control | build | workload | variant | detected | runs | within 10 s | median s to report | max s | aim |"
     echo "|---|---|---|---|---|---|---|---|---|---|"
 } >"$md"
-printf '%-22s %-6s %-8s %-7s %9s %6s %12s %10s %8s %s\n' control build workload variant detected runs "within 10s" "median s" "max s" aim
+PART=${BENCH_STRESS_PART:-all}
+case $PART in all|detect|tput) ;; *) echo "bench stress: BENCH_STRESS_PART must be all, detect or tput, got '$PART'" >&2; exit 2 ;; esac
+[ "$PART" = tput ] ||
+    printf '%-22s %-6s %-8s %-7s %9s %6s %12s %10s %8s %s\n' control build workload variant detected runs "within 10s" "median s" "max s" aim
 while read -r name kind cfg w v n full_s short_s tries expect; do
     [ "$kind" = positive ] || continue
+    [ "$PART" = tput ] && break
     why=$(gate_backend_missing "$(gate_backend "$cfg")")
     if [ -n "$why" ]; then
         printf '%-22s %-6s skipped: %s\n' "$name" "$cfg" "$why"
@@ -81,34 +87,49 @@ done < <(gate_rows)
 
 {
     echo
-    echo "## Throughput (ops/s, ${TPUT_SECS}s runs, default threads)"
+    echo "## Throughput (ops/s, ${TPUT_SECS}s runs, default threads, seed $SEED)"
     echo
-    echo "| workload | variant | no sanitizer | TSan | slowdown |"
-    echo "|---|---|---|---|---|"
+    echo "llsc and hotplug twice in the same run: \`--mix none\` (the fixed op mix"
+    echo "before issue 11) and \`--mix default\` (DMA, MMIO, protect_code, aliases,"
+    echo "shrink/remove, vCPU hot-plug, stores over the LL/SC counters)."
+    echo
+    echo "| workload | variant | mix | no sanitizer | TSan | slowdown |"
+    echo "|---|---|---|---|---|---|"
 } >>"$md"
 echo
-printf '%-8s %-7s %14s %14s %9s\n' workload variant "no sanitizer" TSan slowdown
-for w in bitmap llsc hotplug; do
+printf '%-8s %-7s %-8s %14s %14s %9s\n' workload variant mix "no sanitizer" TSan slowdown
+tput_ws=(bitmap llsc hotplug)
+[ "$PART" = detect ] && tput_ws=()
+for w in "${tput_ws[@]}"; do
+    mixes=(-)
+    [ "$w" = bitmap ] || mixes=(none default)
     for v in fixed cmpxchg; do
-        declare -A ops=()
-        for cfg in stress tsan; do
-            log=$LOGS/tput-$cfg-$w-$v.log
-            # --stop-on none: a racy variant's reports must not end the run early.
-            timeout -k 5 $((TPUT_SECS + 120)) "$BUILD/$cfg/stress-$w" --variant "$v" \
-                --seconds "$TPUT_SECS" --seed "$SEED" --stop-on none >"$log" 2>&1
-            rc=$?
-            r=$(sed -n 's/^stress .*: ops=[0-9]* ops\/s=\([0-9]*\) .*/\1/p' "$log" | tail -n 1)
-            [ -n "$r" ] || r="0 (no figures: exit $rc)"
-            # A run its own check stopped early (v6 loses updates) is marked.
-            el=$(sed -n 's/^stress .* elapsed=\([0-9.]*\)s.*/\1/p' "$log" | tail -n 1)
-            [ -n "$el" ] && awk -v e="$el" -v t="$TPUT_SECS" 'BEGIN {exit !(e < 0.9 * t)}' &&
-                r="${r:-0} (stopped at ${el:-?}s)"
-            ops[$cfg]=${r:--}
+        for mx in "${mixes[@]}"; do
+            declare -A ops=()
+            margs=()
+            [ "$mx" = - ] || margs=(--mix "$mx")
+            for cfg in stress tsan; do
+                log=$LOGS/tput-$cfg-$w-$v-$mx.log
+                # --stop-on none: a racy variant's reports must not end the run early.
+                timeout -k 5 $((TPUT_SECS + 120)) "$BUILD/$cfg/stress-$w" --variant "$v" \
+                    --seconds "$TPUT_SECS" --seed "$SEED" --stop-on none "${margs[@]}" >"$log" 2>&1
+                rc=$?
+                r=$(sed -n 's/^stress .*: ops=[0-9]* ops\/s=\([0-9]*\) .*/\1/p' "$log" | tail -n 1)
+                [ -n "$r" ] || r="0 (no figures: exit $rc)"
+                # A run its own check stopped early (v6 loses updates) is marked.
+                el=$(sed -n 's/^stress .* elapsed=\([0-9.]*\)s.*/\1/p' "$log" | tail -n 1)
+                [ -n "$el" ] && awk -v e="$el" -v t="$TPUT_SECS" 'BEGIN {exit !(e < 0.9 * t)}' &&
+                    r="${r:-0} (stopped at ${el:-?}s)"
+                # A run that did not say SUCCESS is marked too: its figure
+                # is not a clean run's.
+                grep -q "^stress $w: variant=.*: SUCCESS$" "$log" || r="$r (not SUCCESS)"
+                ops[$cfg]=${r:--}
+            done
+            slow=$(awk -v a="${ops[stress]%% *}" -v b="${ops[tsan]%% *}" 'BEGIN {if (b > 0) printf "%.1fx", a / b; else print "-"}')
+            printf '%-8s %-7s %-8s %14s %14s %9s\n' "$w" "$v" "$mx" "${ops[stress]}" "${ops[tsan]}" "$slow"
+            echo "| $w | $v | $mx | ${ops[stress]} | ${ops[tsan]} | $slow |" >>"$md"
+            unset ops
         done
-        slow=$(awk -v a="${ops[stress]%% *}" -v b="${ops[tsan]%% *}" 'BEGIN {if (b > 0) printf "%.1fx", a / b; else print "-"}')
-        printf '%-8s %-7s %14s %14s %9s\n' "$w" "$v" "${ops[stress]}" "${ops[tsan]}" "$slow"
-        echo "| $w | $v | ${ops[stress]} | ${ops[tsan]} | $slow |" >>"$md"
-        unset ops
     done
 done
 echo "bench stress: tables in $md"

@@ -71,7 +71,7 @@ else
 fi
 out=$("$BUILD/stress/stress-llsc" --variant fixed --threads 2 --seconds 0.3 2>&1)
 seed=$(sed -n '1s/^stress llsc: seed=\([0-9]*\)$/\1/p' <<<"$out")
-if [ -n "$seed" ] && tail -n 1 <<<"$out" | grep -qx "stress llsc: variant=fixed backend=builtin threads=2 seconds=0.3 seed=$seed: SUCCESS"; then
+if [ -n "$seed" ] && tail -n 1 <<<"$out" | grep -qx "stress llsc: variant=fixed backend=builtin threads=2 seconds=0.3 mix=dma,mmio,protect,alias,plug,overlap seed=$seed: SUCCESS"; then
     pass "stress contract: a picked seed is printed first and echoed"
 else
     fail "stress contract: picked seed: $(head -n 1 <<<"$out") / $(tail -n 1 <<<"$out")"
@@ -82,7 +82,7 @@ qtree=$(qemu_src 2>/dev/null)
 if [ -n "$qtree" ]; then
     out=$(bash ci/cmd-stress.sh --backend qemu --target llsc --variant fixed --threads 2 --iterations 2000 --seed 7 2>&1)
     rc=$?
-    if [ $rc -eq 0 ] && grep -qx 'stress llsc: variant=fixed backend=qemu threads=2 iterations=2000 seed=7: SUCCESS' <<<"$out"; then
+    if [ $rc -eq 0 ] && grep -qx 'stress llsc: variant=fixed backend=qemu threads=2 iterations=2000 mix=dma,mmio,protect,alias,plug,overlap seed=7: SUCCESS' <<<"$out"; then
         pass "./build.sh stress --backend qemu runs build/tsan/stress-llsc-qemu on $(qemu_version "$qtree")"
     else
         fail "./build.sh stress --backend qemu - exit $rc: $(tail -n 2 <<<"$out" | tr '\n' ' ' | cut -c1-200)"
