@@ -130,14 +130,14 @@ static bool generic(const struct mu_family *f, enum mu_kind k, struct mu_prog *p
         return true;
     }
     case MU_SPLICE: {
-        /* A run of up to 8 ops copied elsewhere: a short scenario repeated
+        /* A run of up to 4 ops copied elsewhere: a short scenario repeated
          * (a reservation, then the stores that race it) keeps its order. */
-        struct mu_op run[8];
+        struct mu_op run[4];
         unsigned len, at;
         if (p->n == 0 || p->n >= f->max_ops) {
             return false;
         }
-        len = 1 + mu_below(r, p->n < 8 ? p->n : 8);
+        len = 1 + mu_below(r, p->n < 4 ? p->n : 4);
         if (len > f->max_ops - p->n) {
             len = f->max_ops - p->n;
         }
@@ -157,10 +157,13 @@ static bool generic(const struct mu_family *f, enum mu_kind k, struct mu_prog *p
 int mu_mutate_prog(const struct mu_family *f, struct mu_prog *p, int kind,
                    struct mu_rng *r)
 {
-    /* Weights: argument-level changes most, then whole-op edits. */
+    /* Weights: argument-level changes most, then whole-op edits; deletes
+     * about as often as the kinds that add ops (insert, duplicate, splice:
+     * 2.5 ops on average), so that inputs do not grow without bound: a
+     * longer input costs every later execution. */
     static const unsigned weight[MU_KINDS] = {
-        [MU_INSERT] = 4, [MU_DELETE] = 3, [MU_DUPLICATE] = 2, [MU_SWAP] = 2,
-        [MU_SPLICE] = 2, [MU_ARG] = 5,    [MU_CPU] = 3,       [MU_CLASS] = 2,
+        [MU_INSERT] = 3, [MU_DELETE] = 6, [MU_DUPLICATE] = 2, [MU_SWAP] = 2,
+        [MU_SPLICE] = 1, [MU_ARG] = 6,    [MU_CPU] = 3,       [MU_CLASS] = 2,
         [MU_SHARE] = 3,  [MU_HEADER] = 1,
     };
     unsigned total = 0;
@@ -215,15 +218,15 @@ void mu_cross_prog(const struct mu_family *f, const struct mu_prog *a,
             out->op[out->n++] = b->op[i];
         }
     } else {
-        /* Interleave: runs from each parent in turn, in their order. */
-        unsigned ia = 0, ib = 0;
-        while ((ia < a->n || ib < b->n) && out->n < cap) {
+        /* Interleave: position by position, a run of 1-4 ops from either
+         * parent, so the child is as long as the longer parent. */
+        unsigned at = 0, end = a->n > b->n ? a->n : b->n;
+        while (at < end && out->n < cap) {
             unsigned run = 1 + mu_below(r, 4);
-            bool from_a = ib == b->n || (ia < a->n && mu_below(r, 2) == 0);
+            bool from_a = at >= b->n || (at < a->n && mu_below(r, 2) == 0);
             const struct mu_prog *s = from_a ? a : b;
-            unsigned *ix = from_a ? &ia : &ib;
-            for (; run && *ix < s->n && out->n < cap; run--) {
-                out->op[out->n++] = s->op[(*ix)++];
+            for (; run && at < s->n && out->n < cap; run--) {
+                out->op[out->n++] = s->op[at++];
             }
         }
     }

@@ -88,7 +88,7 @@ printf '%-14s %-4s %-24s %6s %8s  %-30s %s\n' target mut property found median "
 for t in "${sel[@]}"; do
     [ "$(corpus_owner "$t")" = "$t" ] || continue
     tarms=$arms
-    nm "$BUILD/libfuzzer/$t" 2>/dev/null | grep -q ' T LLVMFuzzerCustomMutator$' || tarms=-
+    [ "$(nm "$BUILD/libfuzzer/$t" 2>/dev/null | grep -c ' T LLVMFuzzerCustomMutator$')" -gt 0 ] || tarms=-
     # reachable classes: property -> weakness tags of its regressions
     : >"$tmp/classes"
     for f in "$ROOT"/corpus/"$t"/regressions/*.txt; do

@@ -247,7 +247,7 @@ static int kind_ok(const struct mu_family *f, int k, const struct mu_prog *a,
         return y >= 0 && op_eq(&a->op[x], &b->op[y]) && op_eq(&a->op[y], &b->op[x]);
     }
     case MU_SPLICE:
-        if (b->n <= a->n || b->n - a->n > 8) {
+        if (b->n <= a->n || b->n - a->n > 4) {
             return 0;
         }
         for (unsigned at = 0; at + (b->n - a->n) <= b->n; at++) {
