@@ -164,7 +164,7 @@ int mu_mutate_prog(const struct mu_family *f, struct mu_prog *p, int kind,
     static const unsigned weight[MU_KINDS] = {
         [MU_INSERT] = 3, [MU_DELETE] = 6, [MU_DUPLICATE] = 2, [MU_SWAP] = 2,
         [MU_SPLICE] = 1, [MU_ARG] = 6,    [MU_CPU] = 3,       [MU_CLASS] = 2,
-        [MU_SHARE] = 3,  [MU_HEADER] = 1,
+        [MU_SHARE] = 3,  [MU_HEADER] = 3,
     };
     unsigned total = 0;
 
