@@ -10,11 +10,18 @@
 #   build/corpus/<t>/seeds/*.bin        from corpus/<t>/*.txt
 #   build/corpus/<t>/regressions/*.bin  from corpus/<t>/regressions/*.txt
 #   build/{libfuzzer,afl}/<t>.dict      copies of corpus/<family>.dict
+#   build/afl/mutator-<family>.so       AFL++ custom mutator library of the family
+#                                       (harness/mutate_afl.c; shared objects built
+#                                       with -fPIC from source, only afl_custom_*
+#                                       exported) when harness/mutate_<family>.c exists
 #   (build/ossfuzz/<t> under the OSS-Fuzz contract only: mk/oss-fuzz.mk)
 # plus build/tools/optext (text <-> bytes). A target links
 # libharness.a (every harness/*.c but *_main.c, stress_*.c and explore.c), libsut.a
 # (families other than bitmap) and libbm-<backend>.a of its configuration,
 # then $(BM_LDLIBS_<backend>) (a backend's extra link flags, set by its mk).
+# A libFuzzer target of a family with a structure-aware mutator also links
+# harness/mutate_lf_<family>.o by name: libFuzzer finds LLVMFuzzerCustomMutator
+# by weak reference, which would not pull it out of libharness.a.
 # Adding a LIST row is enough; a row whose source or backend is not there
 # yet is skipped with a message.
 
@@ -23,7 +30,7 @@ AFL_DRIVER ?= /usr/lib/afl/libAFLDriver.a
 OPTEXT := $(BUILD)/tools/optext
 
 FUZZ_ROWS := $(shell awk '!/^[ \t]*\#/ && NF >= 4 {print $$1 "|" $$2 "|" $$3 "|" $$4}' targets/LIST)
-HARNESS_SRCS := $(filter-out %_main.c harness/stress_%.c harness/explore.c,$(wildcard harness/*.c))
+HARNESS_SRCS := $(filter-out %_main.c harness/stress_%.c harness/explore.c harness/mutate_afl.c,$(wildcard harness/*.c))
 FUZZ_LIB_CFGS := gcc fuzz replay afl aflcmplog cov $(if $(filter 1,$(OSSFUZZ)),ossfuzz)
 
 define harness_lib
@@ -47,16 +54,32 @@ $(OPTEXT): $(BUILD)/obj/gcc/harness/optext_main.o $(BUILD)/gcc/libharness.a \
 	$(CC_gcc) $(CFLAGS_gcc) -pthread $(foreach f,$(OPTEXT_FAMILIES),-Wl,-u,hx_codec_$(f)) \
 	    $(filter %.o %.a,$^) -o $@
 
+# The family's libFuzzer mutator entry points and AFL++ mutator library, if
+# it has a structure-aware mutator (harness/mutate_<family>.c).
+mu_lf_obj = $(if $(wildcard harness/mutate_lf_$(1).c),$(BUILD)/obj/fuzz/harness/mutate_lf_$(1).o)
+mu_afl_so = $(if $(wildcard harness/mutate_$(1).c),$(BUILD)/afl/mutator-$(1).so)
+MU_SO_SRCS_llsc := harness/llsc_ops.c
+MU_SO_SRCS_bitmap := harness/bitmap_ops.c harness/report.c sut/bitmap_builtin.c
+MU_FAMILIES := $(patsubst harness/mutate_lf_%.c,%,$(wildcard harness/mutate_lf_*.c))
+define mu_afl_rule
+$(BUILD)/afl/mutator-$(1).so: harness/mutate_afl.c harness/mutate.c harness/mutate_$(1).c \
+                              $(MU_SO_SRCS_$(1)) $(wildcard harness/*.h sut/*.h)
+	@mkdir -p $$(@D)
+	$(CC_gcc) $(WARN) -O2 -g -fPIC -shared -fvisibility=hidden -DMU_FAMILY=mu_$(1) \
+	    $$(filter %.c,$$^) -Wl,-z,defs -o $$@
+endef
+$(foreach f,$(MU_FAMILIES),$(eval $(call mu_afl_rule,$(f))))
+
 # fuzz_target(target, family, source, backend)
 define fuzz_target
 FUZZ_TARGETS += $(1)
 FUZZ_GOALS += $(BUILD)/libfuzzer/$(1) $(BUILD)/afl/$(1) $(BUILD)/afl/$(1).cmplog \
-              $(BUILD)/replay/$(1) \
+              $(BUILD)/replay/$(1) $(call mu_afl_so,$(2)) \
               $(patsubst corpus/$(1)/%.txt,$(BUILD)/corpus/$(1)/seeds/%.bin,$(wildcard corpus/$(1)/*.txt)) \
               $(patsubst corpus/$(1)/regressions/%.txt,$(BUILD)/corpus/$(1)/regressions/%.bin,$(wildcard corpus/$(1)/regressions/*.txt)) \
               $(if $(wildcard corpus/$(2).dict),$(BUILD)/libfuzzer/$(1).dict $(BUILD)/afl/$(1).dict)
 
-$(BUILD)/libfuzzer/$(1): $(BUILD)/obj/fuzz/$(3:.c=.o) $(call fuzz_libs,$(2),$(4),fuzz)
+$(BUILD)/libfuzzer/$(1): $(BUILD)/obj/fuzz/$(3:.c=.o) $(call mu_lf_obj,$(2)) $(call fuzz_libs,$(2),$(4),fuzz)
 	@mkdir -p $$(@D)
 	$$(CC_fuzz) $$(CFLAGS_fuzz) -fsanitize=fuzzer -pthread $$^ $$(BM_LDLIBS_$(4)) -o $$@
 $(BUILD)/afl/$(1): $(BUILD)/obj/afl/$(3:.c=.o) $(call fuzz_libs,$(2),$(4),afl)

@@ -19,15 +19,20 @@
 #     the finding file's modification time. Median over the seeds; a seed
 #     that never finds the class counts as "> cap" (median shown as ">cap"
 #     when that is the middle value).
+#     With the structure-aware mutator (harness/mutate.h) linked in, each
+#     seed runs once per arm of $BENCH_MUTATOR, in turn, so that both arms
+#     see the same machine load: "on" as built, "off" with HX_MUTATOR=0
+#     (the same binary, libFuzzer's byte mutations only). Column "mut".
 # Knobs: BENCH_TARGETS (default: every built target), BENCH_RUNS=200000,
 #        BENCH_LF_SECONDS=20, BENCH_AFL_SECONDS=10, BENCH_SEEDS=5,
-#        BENCH_TTF_MAX=60. With the defaults a full run takes about
+#        BENCH_TTF_MAX=60, BENCH_MUTATOR="on off". With the defaults a full run takes about
 #        30 s per target plus seeds x cap per target with regressions
 #        (~20 min for the llsc targets); lower the knobs for a quick look.
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 . "$ROOT/ci/fuzz-lib.sh"
 runs=${BENCH_RUNS:-200000} lf_s=${BENCH_LF_SECONDS:-20} afl_s=${BENCH_AFL_SECONDS:-10} nseeds=${BENCH_SEEDS:-5} cap=${BENCH_TTF_MAX:-60}
+arms=${BENCH_MUTATOR:-on off}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-symbolize=0}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -79,9 +84,11 @@ done
 
 echo
 echo "== time to first violation per weakness class (libFuzzer -fork=1, one core, seeds 1..$nseeds, cap $cap s)"
-printf '%-14s %-24s %6s %8s  %-30s %s\n' target property found median "per seed (s)" weaknesses
+printf '%-14s %-4s %-24s %6s %8s  %-30s %s\n' target mut property found median "per seed (s)" weaknesses
 for t in "${sel[@]}"; do
     [ "$(corpus_owner "$t")" = "$t" ] || continue
+    tarms=$arms
+    [ "$(nm "$BUILD/libfuzzer/$t" 2>/dev/null | grep -c ' T LLVMFuzzerCustomMutator$')" -gt 0 ] || tarms=-
     # reachable classes: property -> weakness tags of its regressions
     : >"$tmp/classes"
     for f in "$ROOT"/corpus/"$t"/regressions/*.txt; do
@@ -95,26 +102,32 @@ for t in "${sel[@]}"; do
     [ -s "$tmp/classes" ] || continue
     : >"$tmp/times"
     for s in $(seq 1 "$nseeds"); do
+      for arm in $tarms; do
         c=$(seedcopy "$t") a=$(mktemp -d "$tmp/a.XXXX")
+        mut=()
+        [ "$arm" = off ] && mut=(env HX_MUTATOR=0)
         start=$(date +%s.%N)
-        reaped "$BUILD/libfuzzer/$t" -seed="$s" -fork=1 -ignore_crashes=1 -max_total_time="$cap" \
+        reaped "${mut[@]}" "$BUILD/libfuzzer/$t" -seed="$s" -fork=1 -ignore_crashes=1 -max_total_time="$cap" \
             $(dict_args "$t") -artifact_prefix="$a/" "$c" >"$tmp/ttf.log" 2>&1
         find "$a" -maxdepth 1 -type f -name 'crash-*' -printf '%T@ %p\n' | sort -n |
         while read -r when f; do
             v=$(replay_verdict "$t" "$f" "$tmp/out") || true
-            echo "$s $(verdict_property "$v") $(awk -v a="$when" -v b="$start" 'BEGIN {printf "%.1f", a - b}')"
+            echo "$arm $s $(verdict_property "$v") $(awk -v a="$when" -v b="$start" 'BEGIN {printf "%.1f", a - b}')"
         done >>"$tmp/times"
+      done
     done
     sort -u -k1,1 -k2,2 "$tmp/classes" | awk '{p[$1] = p[$1] $2} END {for (k in p) print k, p[k]}' | sort |
     while read -r prop tags; do
-        tags=$(tr ',' '\n' <<<"$tags" | grep . | sort -u -V | paste -sd, -)
+      tags=$(tr ',' '\n' <<<"$tags" | grep . | sort -u -V | paste -sd, -)
+      for arm in $tarms; do
         per=() found=0
         for s in $(seq 1 "$nseeds"); do
-            x=$(awk -v s="$s" -v p="$prop" '$1 == s && $2 == p {print $3; exit}' "$tmp/times")
+            x=$(awk -v m="$arm" -v s="$s" -v p="$prop" '$1 == m && $2 == s && $3 == p {print $4; exit}' "$tmp/times")
             if [ -n "$x" ]; then per+=("$x"); found=$((found + 1)); else per+=(">$cap"); fi
         done
         med=$(printf '%s\n' "${per[@]}" | sed "s/^>$cap\$/999999/" | sort -g |
               awk -v c="$cap" '{a[NR] = $1} END {m = a[int((NR + 1) / 2)]; if (m == 999999) print ">" c; else print m}')
-        printf '%-14s %-24s %3d/%-2d %8s  %-30s %s\n' "$t" "$prop" "$found" "$nseeds" "$med" "${per[*]}" "${tags:--}"
+        printf '%-14s %-4s %-24s %3d/%-2d %8s  %-30s %s\n' "$t" "$arm" "$prop" "$found" "$nseeds" "$med" "${per[*]}" "${tags:--}"
+      done
     done
 done

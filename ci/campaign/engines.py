@@ -18,7 +18,7 @@ import re
 import signal
 import subprocess
 
-from project import BUILD, dict_path, seeds_dir
+from project import BUILD, dict_path, family, seeds_dir
 import procs
 
 AFL_SCHEDULES = ["explore", "coe", "lin", "quad", "exploit", "rare", "seek", "mmopt"]
@@ -221,6 +221,9 @@ class Afl(Session):
                    AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES="1", AFL_FAST_CAL="1",
                    AFL_CMPLOG_ONLY_NEW="1")
         self.masked_env(env)
+        mutator = afl_mutator(self.target)
+        if mutator:
+            env["AFL_CUSTOM_MUTATOR_LIBRARY"] = mutator
         if self.until_first:
             env["AFL_BENCH_UNTIL_CRASH"] = "1"
         else:
@@ -283,6 +286,16 @@ class Afl(Session):
     def describe(self):
         names = [n for n, _ in self.instances()]
         return "AFL++ " + "+".join(names)
+
+
+def afl_mutator(target):
+    """The family's structure-aware mutator library (mk/fuzz.mk), or None:
+    not built, or HX_MUTATOR=0 (as for libFuzzer). AFL++ runs it as a stage
+    of its own and keeps its byte stages (no AFL_CUSTOM_MUTATOR_ONLY)."""
+    if os.environ.get("HX_MUTATOR") in ("0", "off"):
+        return None
+    so = os.path.join(BUILD, "afl", f"mutator-{family(target)}.so")
+    return so if os.path.exists(so) else None
 
 
 def afl_queues(tdir):
