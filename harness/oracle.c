@@ -125,7 +125,7 @@ struct orc {
     uint64_t seq;
     struct orc_footprint last;
     struct orc_liveness live;
-    unsigned ntouched;
+    unsigned ntouched, ntouched_mmio; /* lines, and those in MMIO */
     bool touched_overflow;
     uint64_t *touched; /* hash set of line numbers + 1 (0: empty slot) */
     bool adopting;     /* orc_adopt_memory: take differing bytes, no verdict */
@@ -168,6 +168,10 @@ static void touch_line(struct orc *o, uint64_t line)
     }
     o->touched[i] = key;
     o->ntouched++;
+    if ((line << ORC_LINE_BITS) - o->p.mmio_base < o->p.mmio_size ||
+        ((line + 1) << ORC_LINE_BITS) - o->p.mmio_base < o->p.mmio_size) {
+        o->ntouched_mmio++;
+    }
 }
 
 /* An access at pa: the lines within ORC_NEAR of it are compared at the end
@@ -278,6 +282,7 @@ void orc_clear(struct orc *o)
     if (o->ntouched || o->touched_overflow) {
         memset(o->touched, 0, ORC_TOUCHED_SLOTS * sizeof(*o->touched));
         o->ntouched = 0;
+        o->ntouched_mmio = 0;
         o->touched_overflow = false;
     }
 }
@@ -1331,7 +1336,8 @@ static bool check_regions(struct orc *o, enum orc_check what, orc_peek_fn peek,
             }
         }
     }
-    if (what != ORC_CHECK_ALL) {
+    /* RAM was compared whole: only touched MMIO lines are left. */
+    if (what != ORC_CHECK_ALL && (what != ORC_CHECK_RAM || o->ntouched_mmio)) {
         for (size_t i = 0; i < ORC_TOUCHED_SLOTS; i++) {
             uint64_t a;
             if (!o->touched[i]) {
