@@ -54,7 +54,7 @@ for t in llsc-fixed llsc-v8; do
     mapfile -t as < <(ls "$BUILD/corpus/$t/seeds/"*.bin)
     mapfile -t bs < <(family_inputs llsc)
     RANDOM=$seed bad=0 n=0 twice=0
-    for k in $(seq 1 24); do
+    for k in $(seq 1 12); do
         a=${as[RANDOM % ${#as[@]}]} b=${bs[RANDOM % ${#bs[@]}]}
         reaped "$bin" "$b" >"$tmp/alone" 2>&1
         reaped "$bin" "$a" "$b" >"$tmp/pair" 2>&1
