@@ -61,6 +61,14 @@ struct run {
     uint64_t val, off;
 };
 
+/* One machine and one model per process, renewed for each run (sut_renew,
+ * orc_renew): fresh memory per input, through ASan's quarantine, cost more
+ * than the run itself. That a run starts from the state a fresh machine has
+ * is checked by ci/tests/53-fresh-state.sh, not by reallocating. */
+static sut_machine *machine;
+static struct orc *oracle;
+static sut_stats last_stats; /* the machine's at the end of the last run */
+
 static int trace_enabled(void)
 {
     static int cached = -1;
@@ -179,6 +187,7 @@ static void violation(struct run *r, const char *property, const char *fmt, ...)
         if (id) {
             mask(r, id);
         }
+        sut_get_stats(r->m, &last_stats);
         hx_violation(property, r->op, "%s", r->msg);
     }
     r->property = property;
@@ -694,7 +703,7 @@ static bool run_prog(struct run *r, enum sut_variant v)
     r->op = 0;
     r->mmio_seen = 0;
     machine_config(prog, v, &c);
-    r->m = sut_new(&c, &err);
+    r->m = machine = sut_renew(machine, &c, &err);
     if (!r->m) {
         llsc_cfg_format(&prog->cfg, line, sizeof(line));
         hx_violation("api-error", 0, "sut_new(%s) failed: %s", line,
@@ -708,14 +717,15 @@ static bool run_prog(struct run *r, enum sut_variant v)
     op.mmio_size = SUT_MMIO_SIZE;
     op.mmio_window_lo = MMIO_WINDOW_LO;
     op.mmio_window_hi = MMIO_WINDOW_HI;
-    r->o = orc_new(&op);
+    r->o = oracle = orc_renew(oracle, &op);
     if (!r->o) {
         hx_violation("oracle-usage", 0, "orc_new failed");
     }
     sut_get_stats(r->m, &r->stats);
     if (setjmp(r->out)) {
-        orc_free(r->o);
-        sut_free(r->m);
+        sut_get_stats(machine, &last_stats);
+        sut_clear(machine);
+        orc_clear(oracle);
         return false;
     }
     if (r->trace) {
@@ -757,9 +767,30 @@ static bool run_prog(struct run *r, enum sut_variant v)
                 l.sc, l.sc_ok, l.sc_must_fail, l.sc_fail_allowed,
                 l.sc_fail_spurious);
     }
-    orc_free(r->o);
-    sut_free(r->m);
+    sut_get_stats(machine, &last_stats);
+    sut_clear(machine);
+    orc_clear(oracle);
     return true;
+}
+
+void hx_fresh_drop(void)
+{
+    sut_free(machine);
+    orc_free(oracle);
+    machine = NULL;
+    oracle = NULL;
+}
+
+void hx_fresh_state(char *buf, size_t len)
+{
+    const uint64_t *w = (const uint64_t *)&last_stats;
+    size_t at = 0;
+
+    buf[0] = 0;
+    for (size_t i = 0; i < sizeof(last_stats) / sizeof(*w) && at < len; i++) {
+        at += (size_t)snprintf(buf + at, len - at, "%s%" PRIu64, i ? " " : "stats ",
+                               w[i]);
+    }
 }
 
 int llsc_fuzz_one(enum sut_variant v, const uint8_t *data, size_t size)

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sanitizer/asan_interface.h>
+
 #include "oracle.h"
 
 #define ORC_MAX_BLOCKS 64
@@ -113,16 +115,17 @@ struct orc {
     unsigned nblocks;
     struct orc_block blocks[ORC_MAX_BLOCKS];
     uint8_t **mmio;       /* chunks of ORC_MMIO_CHUNK bytes, NULL: zeros */
-    size_t nchunks;
+    size_t nchunks, capchunks;
     unsigned naliases;
     struct { uint64_t vpage, ppage; } alias[ORC_MAX_ALIASES];
     struct orc_monitor *mon;
+    unsigned capmon;
     struct orc_write *log;
     size_t nlog, caplog;
     uint64_t seq;
     struct orc_footprint last;
     struct orc_liveness live;
-    unsigned ntouched;
+    unsigned ntouched, ntouched_mmio; /* lines, and those in MMIO */
     bool touched_overflow;
     uint64_t *touched; /* hash set of line numbers + 1 (0: empty slot) */
     bool adopting;     /* orc_adopt_memory: take differing bytes, no verdict */
@@ -137,6 +140,9 @@ struct orc {
      * reported only if no byte outside them diverges anywhere. */
     bool inside_found;
     uint64_t inside_pa;
+    /* Memory of removed blocks, and of the last run's (orc_renew). */
+    unsigned nspare;
+    struct { uint8_t *mem; uint64_t cap; } spare[ORC_MAX_BLOCKS];
 };
 
 static void views_note_byte(struct orc *o, const struct orc_byte *b, uint8_t val);
@@ -162,6 +168,10 @@ static void touch_line(struct orc *o, uint64_t line)
     }
     o->touched[i] = key;
     o->ntouched++;
+    if ((line << ORC_LINE_BITS) - o->p.mmio_base < o->p.mmio_size ||
+        ((line + 1) << ORC_LINE_BITS) - o->p.mmio_base < o->p.mmio_size) {
+        o->ntouched_mmio++;
+    }
 }
 
 /* An access at pa: the lines within ORC_NEAR of it are compared at the end
@@ -194,26 +204,137 @@ static bool verdict(struct orc_verdict *v, const char *prop, const char *fmt,
 
 struct orc *orc_new(const struct orc_params *p)
 {
-    struct orc *o;
+    return orc_renew(NULL, p);
+}
+
+/* Memory of a removed block, for the next orc_ram_add: a fuzz target runs a
+ * model per input, and fresh memory per block cost it more than the model's
+ * work. The tail past the block's bytes stays poisoned for ASan. */
+static uint64_t spare_class(uint64_t max)
+{
+    uint64_t cap = 4096;
+
+    while (cap < max) {
+        cap <<= 1;
+    }
+    return cap;
+}
+
+static uint8_t *spare_take(struct orc *o, uint64_t max)
+{
+    const uint64_t cap = spare_class(max);
+    uint8_t *mem;
+
+    for (unsigned i = 0; i < o->nspare; i++) {
+        if (o->spare[i].cap == cap) {
+            mem = o->spare[i].mem;
+            o->spare[i] = o->spare[--o->nspare];
+            ASAN_UNPOISON_MEMORY_REGION(mem, max);
+            memset(mem, 0, max);
+            return mem;
+        }
+    }
+    mem = calloc(cap, 1);
+    if (mem) {
+        ASAN_POISON_MEMORY_REGION(mem + max, cap - max);
+    }
+    return mem;
+}
+
+static void spare_put(struct orc *o, uint8_t *mem, uint64_t max)
+{
+    const uint64_t cap = spare_class(max);
+
+    ASAN_UNPOISON_MEMORY_REGION(mem, cap);
+    if (o->nspare == ORC_MAX_BLOCKS) {
+        free(mem);
+        return;
+    }
+    ASAN_POISON_MEMORY_REGION(mem, cap);
+    o->spare[o->nspare].mem = mem;
+    o->spare[o->nspare++].cap = cap;
+}
+
+static void spare_free(struct orc *o)
+{
+    for (unsigned i = 0; i < o->nspare; i++) {
+        ASAN_UNPOISON_MEMORY_REGION(o->spare[i].mem, o->spare[i].cap);
+        free(o->spare[i].mem);
+    }
+    o->nspare = 0;
+}
+
+/* The model as orc_new makes it; kept: the buffers, sized for the largest
+ * run (their contents are rewritten by orc_renew or unread). */
+void orc_clear(struct orc *o)
+{
+    if (!o) {
+        return;
+    }
+    for (unsigned i = 0; i < o->nblocks; i++) {
+        spare_put(o, o->blocks[i].mem, o->blocks[i].max);
+    }
+    o->nblocks = 0;
+    for (size_t i = 0; o->mmio && i < o->nchunks; i++) {
+        free(o->mmio[i]);
+        o->mmio[i] = NULL;
+    }
+    if (o->ntouched || o->touched_overflow) {
+        memset(o->touched, 0, ORC_TOUCHED_SLOTS * sizeof(*o->touched));
+        o->ntouched = 0;
+        o->ntouched_mmio = 0;
+        o->touched_overflow = false;
+    }
+}
+
+struct orc *orc_renew(struct orc *o, const struct orc_params *p)
+{
+    struct orc keep;
 
     if (!p || p->ncpus == 0 || p->page_bits < 1 || p->page_bits > 30 ||
         p->mmio_window_lo > p->mmio_size || p->mmio_window_hi > p->mmio_size) {
+        orc_free(o);
         return NULL;
     }
-    o = calloc(1, sizeof(*o));
     if (!o) {
-        return NULL;
+        o = calloc(1, sizeof(*o));
+        if (!o) {
+            return NULL;
+        }
     }
+    orc_clear(o);
+    memcpy(&keep, o, sizeof(keep));
+    memset(o, 0, sizeof(*o));
+    o->touched = keep.touched;
+    o->log = keep.log;
+    o->caplog = keep.caplog;
+    o->mon = keep.mon;
+    o->capmon = keep.capmon;
+    o->nspare = keep.nspare;
+    memcpy(o->spare, keep.spare, sizeof(o->spare));
     o->p = *p;
     o->page_mask = ~((UINT64_C(1) << p->page_bits) - 1);
     o->nchunks = (p->mmio_size + ORC_MMIO_CHUNK - 1) / ORC_MMIO_CHUNK;
-    o->mmio = calloc(o->nchunks ? o->nchunks : 1, sizeof(*o->mmio));
-    o->mon = calloc(p->ncpus, sizeof(*o->mon));
-    o->touched = calloc(ORC_TOUCHED_SLOTS, sizeof(*o->touched));
+    o->mmio = keep.mmio; /* every chunk NULL (orc_clear) */
+    o->capchunks = keep.capchunks;
+    if (o->nchunks > o->capchunks || !o->mmio) {
+        free(o->mmio);
+        o->mmio = calloc(o->nchunks ? o->nchunks : 1, sizeof(*o->mmio));
+        o->capchunks = o->mmio ? o->nchunks : 0;
+    }
+    if (p->ncpus > o->capmon) {
+        free(o->mon);
+        o->mon = malloc(p->ncpus * sizeof(*o->mon));
+        o->capmon = o->mon ? p->ncpus : 0;
+    }
+    if (!o->touched) {
+        o->touched = calloc(ORC_TOUCHED_SLOTS, sizeof(*o->touched));
+    }
     if (!o->mmio || !o->mon || !o->touched) {
         orc_free(o);
         return NULL;
     }
+    memset(o->mon, 0, p->ncpus * sizeof(*o->mon));
     for (unsigned i = 0; i < p->ncpus; i++) {
         o->mon[i].state = MON_OPEN;
         o->mon[i].open_why = "no LL yet";
@@ -232,6 +353,7 @@ void orc_free(struct orc *o)
     for (unsigned i = 0; i < o->nblocks; i++) {
         free(o->blocks[i].mem);
     }
+    spare_free(o);
     for (size_t i = 0; o->mmio && i < o->nchunks; i++) {
         free(o->mmio[i]);
     }
@@ -268,7 +390,7 @@ int orc_ram_add(struct orc *o, uint64_t offset, uint64_t used, uint64_t max,
             return -1;
         }
     }
-    mem = calloc(max, 1);
+    mem = spare_take(o, max);
     if (!mem) {
         return -1;
     }
@@ -308,7 +430,7 @@ int orc_ram_remove(struct orc *o, uint64_t offset)
         return -1;
     }
     views_forget_block(o, b->off, b->max);
-    free(b->mem);
+    spare_put(o, b->mem, b->max);
     *b = o->blocks[--o->nblocks];
     return 0;
 }
@@ -1214,7 +1336,8 @@ static bool check_regions(struct orc *o, enum orc_check what, orc_peek_fn peek,
             }
         }
     }
-    if (what != ORC_CHECK_ALL) {
+    /* RAM was compared whole: only touched MMIO lines are left. */
+    if (what != ORC_CHECK_ALL && (what != ORC_CHECK_RAM || o->ntouched_mmio)) {
         for (size_t i = 0; i < ORC_TOUCHED_SLOTS; i++) {
             uint64_t a;
             if (!o->touched[i]) {

@@ -84,6 +84,12 @@ struct orc_liveness {
 struct orc;
 
 struct orc *orc_new(const struct orc_params *p);
+/* The model orc_new(p) would give, reusing o's memory (o may be NULL; it is
+ * freed on failure). orc_clear drops a run's model early, keeping the memory
+ * (o is unusable until renewed): what a run allocated is then freed within
+ * it, as libFuzzer's leak heuristic wants. */
+struct orc *orc_renew(struct orc *o, const struct orc_params *p);
+void orc_clear(struct orc *o);
 void orc_free(struct orc *o);
 
 /* Memory layout, applied once the system accepted the change. Return 0, or

@@ -10,10 +10,22 @@
  * input that runs longer than the timeout (default 10 s) prints
  * "FAIL timeout: ..." and exits 1 too: a timeout is a failure, not a skip.
  * Usage errors (no inputs, unreadable file, bad flag) exit 2.
+ *
+ *   usage: replay -fresh-pairs FILE|DIR...
+ *
+ * checks that each input starts from a fresh state although the harness
+ * keeps its machine across inputs (llsc_fuzz.c): every input B's verdict
+ * line (or PASS) and hx_fresh_state (its sut_stats) must be the same run
+ * twice in a row, and run after every input A (every ordered pair), as run
+ * first on newly allocated state. It prints "FAIL fresh-state: ..." for each
+ * difference (at most 20) and a summary line, and exits 1 if any. A crash
+ * (sanitizer) ends it like any replay.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,13 +125,161 @@ static void run_file(const char *path)
     fflush(stdout);
 }
 
+/* ---- -fresh-pairs ---- */
+
+__attribute__((weak)) void hx_fresh_drop(void);
+__attribute__((weak)) void hx_fresh_state(char *buf, size_t len);
+
+struct input {
+    char *path;
+    uint8_t *data;
+    size_t len;
+    char *fresh; /* its outcome on newly allocated state */
+};
+static struct input *inputs;
+static size_t ninputs, capinputs;
+
+static void read_all(const char *path, uint8_t **out, size_t *outlen)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t *buf = NULL;
+    size_t len = 0, cap = 0;
+
+    if (!f) {
+        fprintf(stderr, "replay: cannot open %s: %s\n", path, strerror(errno));
+        exit(2);
+    }
+    for (;;) {
+        if (len == cap) {
+            cap = cap ? cap * 2 : 4096;
+            buf = realloc(buf, cap);
+            if (!buf) {
+                fprintf(stderr, "replay: %s: out of memory\n", path);
+                exit(2);
+            }
+        }
+        size_t got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0) {
+            break;
+        }
+    }
+    fclose(f);
+    *out = buf;
+    *outlen = len;
+}
+
+static void add_input(const char *path)
+{
+    if (ninputs == capinputs) {
+        capinputs = capinputs ? 2 * capinputs : 64;
+        inputs = realloc(inputs, capinputs * sizeof(*inputs));
+        if (!inputs) {
+            fprintf(stderr, "replay: out of memory\n");
+            exit(2);
+        }
+    }
+    inputs[ninputs].path = strdup(path);
+    read_all(path, &inputs[ninputs].data, &inputs[ninputs].len);
+    inputs[ninputs].fresh = NULL;
+    ninputs++;
+}
+
+/* One input's outcome: its verdict line or PASS, then its state. */
+static char *outcome(const struct input *in)
+{
+    static jmp_buf catch;
+    char state[1024] = "";
+    char *r;
+    uint8_t *exact = malloc(in->len ? in->len : 1);
+
+    if (!exact) {
+        fprintf(stderr, "replay: out of memory\n");
+        exit(2);
+    }
+    memcpy(exact, in->data, in->len);
+    strcpy(hx_caught, "PASS");
+    hx_catch = &catch;
+    if (!setjmp(catch)) {
+        LLVMFuzzerTestOneInput(exact, in->len);
+    }
+    hx_catch = NULL;
+    free(exact);
+    if (hx_fresh_state) {
+        hx_fresh_state(state, sizeof(state));
+    }
+    r = malloc(strlen(hx_caught) + strlen(state) + 2);
+    if (!r) {
+        fprintf(stderr, "replay: out of memory\n");
+        exit(2);
+    }
+    sprintf(r, "%s\n%s", hx_caught, state);
+    return r;
+}
+
+static void drop(void)
+{
+    if (hx_fresh_drop) {
+        hx_fresh_drop();
+    }
+}
+
+static unsigned long mismatches;
+
+static void expect_same(const struct input *b, const char *after, const char *got)
+{
+    if (strcmp(got, b->fresh) == 0) {
+        return;
+    }
+    if (++mismatches <= 20) {
+        printf("FAIL fresh-state: %s run %s gave [%s], run first [%s]\n", b->path,
+               after, got, b->fresh);
+    }
+}
+
+static int fresh_pairs(void)
+{
+    unsigned long pairs = 0;
+    char after[4200];
+
+    for (size_t i = 0; i < ninputs; i++) {
+        drop();
+        inputs[i].fresh = outcome(&inputs[i]);
+        char *again = outcome(&inputs[i]);
+        expect_same(&inputs[i], "twice in a row", again);
+        free(again);
+    }
+    for (size_t a = 0; a < ninputs; a++) {
+        snprintf(after, sizeof(after), "after %s", inputs[a].path);
+        for (size_t b = 0; b < ninputs; b++) {
+            drop();
+            free(outcome(&inputs[a]));
+            char *got = outcome(&inputs[b]);
+            expect_same(&inputs[b], after, got);
+            free(got);
+            pairs++;
+        }
+    }
+    drop();
+    printf("fresh-state: %zu inputs, %lu ordered pairs, %lu differences%s\n", ninputs,
+           pairs, mismatches, hx_fresh_state ? "" : " (verdicts only: no state hook)");
+    for (size_t i = 0; i < ninputs; i++) {
+        free(inputs[i].path);
+        free(inputs[i].data);
+        free(inputs[i].fresh);
+    }
+    free(inputs);
+    return mismatches ? 1 : 0;
+}
+
 static int cmp_names(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Runs the regular files of dir in name order; returns how many. */
-static long run_dir(const char *dir)
+/* Runs (or, collecting, reads for -fresh-pairs) the regular files of dir
+ * in name order; returns how many. */
+static long run_dir(const char *dir, bool collect)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
@@ -160,7 +320,11 @@ static long run_dir(const char *dir)
     for (size_t i = 0; i < n; i++) {
         struct stat st;
         if (stat(names[i], &st) == 0 && S_ISREG(st.st_mode)) {
-            run_file(names[i]);
+            if (collect) {
+                add_input(names[i]);
+            } else {
+                run_file(names[i]);
+            }
             ran++;
         }
         free(names[i]);
@@ -173,6 +337,7 @@ int main(int argc, char **argv)
 {
     long ran = 0;
     int first = 1;
+    bool pairs = false;
 
     hx_exit_on_violation = 1;
     for (; first < argc && argv[first][0] == '-' && argv[first][1]; first++) {
@@ -180,6 +345,10 @@ int main(int argc, char **argv)
         if (strcmp(a, "--") == 0) {
             first++;
             break;
+        }
+        if (strcmp(a, "-fresh-pairs") == 0) {
+            pairs = true;
+            continue;
         }
         if (strncmp(a, "-timeout=", 9) == 0) {
             char *end;
@@ -190,7 +359,8 @@ int main(int argc, char **argv)
             timeout_s = (unsigned)t;
             continue;
         }
-        usage_error("unknown flag '%s' (usage: replay [-timeout=SECONDS] FILE|DIR...)", a);
+        usage_error("unknown flag '%s' (usage: replay [-timeout=SECONDS] FILE|DIR..., "
+                    "replay -fresh-pairs FILE|DIR...)", a);
     }
     if (first >= argc) {
         usage_error("%s", "no inputs (usage: replay [-timeout=SECONDS] FILE|DIR...)");
@@ -209,15 +379,23 @@ int main(int argc, char **argv)
     for (int i = first; i < argc; i++) {
         struct stat st;
         if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-            ran += run_dir(argv[i]);
+            ran += run_dir(argv[i], pairs);
         } else {
-            run_file(argv[i]);
+            if (pairs) {
+                add_input(argv[i]);
+            } else {
+                run_file(argv[i]);
+            }
             ran++;
         }
     }
     if (ran == 0) {
         fprintf(stderr, "replay: no input files found\n");
         return 2;
+    }
+    if (pairs) {
+        in_input = 1; /* caught violations leave their state allocated */
+        return fresh_pairs();
     }
     return 0;
 }

@@ -28,6 +28,10 @@ enum { DIRTY_MEMORY_VGA, DIRTY_MEMORY_CODE, DIRTY_MEMORY_MIGRATION,
 #define EXCLUSIVE_RESET_ADDR UINT64_MAX
 #define TLB_FLAGS_MASK (SUT_TLB_INVALID_MASK | SUT_TLB_NOTDIRTY | SUT_TLB_MMIO | SUT_TLB_EXCL)
 
+/* Host memory kept for reuse (ram.c): buffers, and the largest pooled. */
+#define HOST_POOL_N 32
+#define HOST_POOL_MAX_BYTES (1ULL << 20)
+
 typedef struct ram_block {
     uint64_t offset;       /* in the ram_addr space */
     uint64_t used_length;  /* read concurrently: atomic access */
@@ -35,6 +39,7 @@ typedef struct ram_block {
     unsigned flags;
     uint8_t *host;         /* max_length bytes */
     uint64_t *tb_inval;    /* per page of max_length: translations invalidated */
+    struct ram_block *next_removed; /* m->removed: retired, memory and all */
 } ram_block;
 
 /* RCU-published list of blocks (base QEMU: the block list is RCU), in QEMU's
@@ -82,6 +87,7 @@ typedef struct sut_cpu {
     iotlb_entry *viotlb;
     unsigned vtlb_index;
     bool tlb_filled;       /* an entry was filled since the last full flush */
+    bool tables_pristine;  /* tables as the last sut_new/sut_renew left them */
 
     /* LL/SC context (v6 CPU_COMMON, v8 CPUState). */
     int ll_sc_context;
@@ -120,8 +126,11 @@ struct sut_machine {
 
     /* RAM. */
     ram_list *ram;                   /* RCU-published */
+    unsigned nhost_pool;             /* host memory for new blocks (ram.c) */
+    struct { uint8_t *host; uint64_t cap; } host_pool[HOST_POOL_N];
     pthread_mutex_t ramlist_mutex;
     retired *retired;
+    ram_block *removed;              /* removed blocks (ram_block_remove) */
     /* v6: flat bitmaps, realloc'd in place (W2). v8/fixed/cmpxchg: blocks. */
     unsigned long *flat[DIRTY_MEMORY_NUM];
     dirty_blocks *blocks[DIRTY_MEMORY_NUM];
@@ -134,6 +143,10 @@ struct sut_machine {
     /* MMIO device: a register file plus the v8 MemoryRegion flag. */
     mmio_device *mmio;               /* allocated on the first write */
     void *cpu_tables;                /* every vCPU's TLB arrays, one slab */
+    size_t tables_cap;               /* its bytes (sut_renew keeps it) */
+    unsigned history_cap;            /* excl_history's entries */
+    unsigned ncpus_cap;              /* cpus[] slots */
+    bool cleared;                    /* sut_clear tore the run down */
     bool mmio_pending_excl_access;
 
     /* v6-MT and fixed: tcg_excl_access_lock. */
@@ -207,7 +220,8 @@ int ram_block_add(sut_machine *m, uint64_t size, uint64_t max, unsigned flags,
                   uint64_t *offset);
 int ram_resize(sut_machine *m, uint64_t offset, uint64_t new_size);
 int ram_block_remove(sut_machine *m, uint64_t offset);
-void ram_free_all(sut_machine *m);
+void ram_free_all(sut_machine *m);   /* the blocks' memory goes to the pool */
+void ram_pool_free(sut_machine *m);
 void dirty_set_range(sut_machine *m, uint64_t start, uint64_t length, unsigned mask);
 void dirty_clear_range(sut_machine *m, uint64_t start, uint64_t length, unsigned mask);
 bool dirty_get(const sut_machine *m, uint64_t ram_addr, unsigned client);
@@ -259,11 +273,19 @@ static inline iotlb_entry *iotlb_at(sut_machine *m, sut_cpu *c, unsigned mmu, un
 {
     return &c->iotlb[mmu * m->tlb_size + i];
 }
-bool tlb_hit(const sut_machine *m, uint64_t tlb_addr, uint64_t vaddr);
+/* A store hits when the page matches; flag bits other than INVALID do not
+ * cause a miss, they only divert the hit to the slow branch. Inline: a
+ * file's comparison tracing decides whether its uses are traced (peek.c). */
+static inline bool tlb_hit(const sut_machine *m, uint64_t tlb_addr, uint64_t vaddr)
+{
+    return (vaddr & m->page_mask) == (tlb_addr & (m->page_mask | SUT_TLB_INVALID_MASK));
+}
 bool victim_tlb_hit(sut_machine *m, sut_cpu *c, unsigned mmu, unsigned index,
                     bool write, uint64_t vaddr);
 int tlb_fill(sut_machine *m, sut_cpu *c, uint64_t vaddr, unsigned mmu);
 void tlb_flush_now(sut_machine *m, sut_cpu *c);
+/* Entries of t[0..n) that are not invalid (peek.c). */
+uint64_t tlb_valid_entries(const tlb_entry *t, size_t n);
 void tlb_flush_page_now(sut_machine *m, sut_cpu *c, uint64_t vaddr);
 void tlb_flush_all_cpus_now(sut_machine *m);
 void tlb_flush_ram_map_changed(sut_machine *m);

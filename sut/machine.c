@@ -169,7 +169,7 @@ uint64_t sut_code_invalidations(const sut_machine *m, uint64_t paddr)
                            __ATOMIC_RELAXED);
 }
 
-/* One allocation holds every vCPU's tables: a fuzz target makes a machine
+/* One allocation holds every vCPU's tables: a fuzz target runs a machine
  * per input, so allocations per vCPU show up in its throughput. */
 static size_t cpu_tables_bytes(const sut_machine *m)
 {
@@ -183,7 +183,11 @@ static void cpu_free(sut_cpu *c)
     pthread_mutex_destroy(&c->wq_lock);
 }
 
-static void cpu_init(sut_machine *m, sut_cpu *c, unsigned index)
+/* The vCPU as the machine starts it. Its tables are rewritten unless they
+ * are still as the last reset left them (tables_pristine: kept by sut_renew
+ * while the layout stays; tlb_set_page clears it, and every other write to
+ * an entry needs a hit, so a vCPU nothing was filled for has no other). */
+static void cpu_init(sut_machine *m, sut_cpu *c, unsigned index, bool pristine)
 {
     const size_t n = (size_t)m->cfg.mmu_modes * m->tlb_size;
     const size_t nv = (size_t)m->cfg.mmu_modes * m->cfg.vtlb_size;
@@ -194,30 +198,115 @@ static void cpu_init(sut_machine *m, sut_cpu *c, unsigned index)
     c->vtlb = c->tlb + n;
     c->iotlb = (iotlb_entry *)(c->vtlb + nv);
     c->viotlb = c->iotlb + n;
-    memset(c->iotlb, 0, (n + nv) * sizeof(iotlb_entry));
+    if (!pristine) {
+        /* Empty tables as a full flush leaves them, without counting what
+         * was there (the counters start at zero anyway). */
+        memset(c->tlb, -1, (n + nv) * sizeof(tlb_entry));
+        memset(c->iotlb, 0, (n + nv) * sizeof(iotlb_entry));
+    }
+    c->tables_pristine = true;
     pthread_mutex_init(&c->wq_lock, NULL);
     /* The env is zero-allocated: begin = end = 0, a range that overlaps
      * every store (spec 2.6). The corrected variants start with none. */
     c->range_begin = m->ops->exec_regions ? EXCLUSIVE_RESET_ADDR : 0;
     c->range_end = 0;
     c->exclusive_addr = UINT64_MAX;
-    c->tlb_filled = true; /* the tables hold whatever malloc gave */
-    tlb_flush_now(m, c);
+    c->tlb_filled = false;
+    c->vtlb_index = 0;
+}
+
+/* Everything but the memory sut_renew keeps. */
+static void machine_teardown(sut_machine *m)
+{
+    for (unsigned i = 0; i < m->ncpus_alloc; i++) {
+        cpu_free(&m->cpus[i]);
+    }
+    ram_free_all(m);
+    pthread_mutex_destroy(&m->ramlist_mutex);
+    pthread_mutex_destroy(&m->excl_lock);
+    pthread_mutex_destroy(&m->bql);
+    pthread_mutex_destroy(&m->excl_mutex);
+    pthread_cond_destroy(&m->excl_cond);
+    pthread_cond_destroy(&m->excl_resume);
 }
 
 sut_machine *sut_new(const sut_config *cfg, int *err)
+{
+    return sut_renew(NULL, cfg, err);
+}
+
+/* The machine is a zeroed struct plus what it keeps (cpu_tables,
+ * excl_history, mmio and their sizes, each vCPU slot's tables_pristine, the
+ * pool of host memory), which this makes as sut_new would have. */
+sut_machine *sut_renew(sut_machine *m, const sut_config *cfg, int *err)
 {
     int rc = sut_config_check(cfg);
     int dummy;
     err = err ? err : &dummy;
     if (rc) {
+        sut_free(m);
         *err = rc;
         return NULL;
     }
     const unsigned max_cpus = cfg->max_cpus ? cfg->max_cpus : cfg->smp_cpus;
     const unsigned ncpus = max_cpus + cfg->plug_cpus; /* every vCPU that can exist */
-    sut_machine *m = calloc(1, sizeof(*m) + ncpus * sizeof(sut_cpu));
+    bool pristine[SUT_MAX_CPUS] = {false};
+    struct {
+        void *tables;
+        size_t tables_cap;
+        uint64_t *history;
+        unsigned history_cap, ncpus_cap, tlb_size, vtlb_size, mmu_modes;
+        mmio_device *mmio;
+        unsigned npool;
+        struct { uint8_t *host; uint64_t cap; } pool[HOST_POOL_N];
+    } keep = {0};
+
+    if (m && ncpus > m->ncpus_cap) {
+        /* Reused, it will see every vCPU count: room for the most. */
+        keep.tables = m->cpu_tables;
+        keep.tables_cap = m->tables_cap;
+        m->cpu_tables = NULL;
+        sut_free(m);
+        m = calloc(1, sizeof(*m) + SUT_MAX_CPUS * sizeof(sut_cpu));
+        if (m) {
+            m->ncpus_cap = SUT_MAX_CPUS;
+        }
+    } else if (m) {
+        keep.tables = m->cpu_tables;
+        keep.tables_cap = m->tables_cap;
+        keep.history = m->excl_history;
+        keep.history_cap = m->history_cap;
+        keep.ncpus_cap = m->ncpus_cap;
+        keep.tlb_size = m->tlb_size;
+        keep.vtlb_size = m->cfg.vtlb_size;
+        keep.mmu_modes = m->cfg.mmu_modes;
+        keep.mmio = m->mmio;
+        for (unsigned i = 0; i < m->ncpus_cap; i++) {
+            pristine[i] = m->cpus[i].tables_pristine;
+        }
+        sut_clear(m);
+        keep.npool = m->nhost_pool;
+        memcpy(keep.pool, m->host_pool, sizeof(keep.pool));
+#if SUT_TEST_LEAKY_RESET == 1
+        /* ci/tests/53-fresh-state.sh only: a reset that keeps the counters,
+         * which the fresh-state check must catch. */
+        const sut_stats leak = m->stats;
+#endif
+        memset(m, 0, sizeof(*m) + m->ncpus_cap * sizeof(sut_cpu));
+#if SUT_TEST_LEAKY_RESET == 1
+        m->stats = leak;
+#endif
+        m->ncpus_cap = keep.ncpus_cap;
+        m->nhost_pool = keep.npool;
+        memcpy(m->host_pool, keep.pool, sizeof(keep.pool));
+    } else {
+        m = calloc(1, sizeof(*m) + ncpus * sizeof(sut_cpu));
+        if (m) {
+            m->ncpus_cap = ncpus;
+        }
+    }
     if (!m) {
+        free(keep.tables);
         *err = SUT_ENOMEM;
         return NULL;
     }
@@ -235,12 +324,49 @@ sut_machine *sut_new(const sut_config *cfg, int *err)
     pthread_mutex_init(&m->excl_mutex, NULL);
     pthread_cond_init(&m->excl_cond, NULL);
     pthread_cond_init(&m->excl_resume, NULL);
-    m->excl_history = malloc(cfg->history_len * sizeof(uint64_t));
-    rc = m->excl_history ? SUT_OK : SUT_ENOMEM;
-    for (unsigned i = 0; m->excl_history && i < cfg->history_len; i++) {
-        m->excl_history[i] = EXCLUSIVE_RESET_ADDR;
+    /* A kept device reads as zeros, as a fresh one: every register write is
+     * logged (mmio_device_write), so the log names the bytes to clear. */
+#if SUT_TEST_LEAKY_RESET == 2
+    /* ci/tests/53-fresh-state.sh only: a reset that keeps the device's
+     * registers, which the fresh-state check must catch. */
+    if (keep.mmio) {
+        keep.mmio->nlog = 0;
     }
-    m->cpu_tables = malloc(ncpus * cpu_tables_bytes(m));
+#endif
+    if (keep.mmio) {
+        if (keep.mmio->nlog > SUT_MMIO_LOG_MAX) {
+            memset(keep.mmio->regs, 0, sizeof(keep.mmio->regs));
+        }
+        for (uint64_t i = 0; i < keep.mmio->nlog && i < SUT_MMIO_LOG_MAX; i++) {
+            keep.mmio->regs[keep.mmio->log[i].off] = 0;
+        }
+        keep.mmio->nlog = 0;
+        m->mmio = keep.mmio;
+    }
+    m->excl_history = keep.history;
+    m->history_cap = keep.history_cap;
+    if (cfg->history_len > m->history_cap) {
+        free(m->excl_history);
+        m->excl_history = malloc(cfg->history_len * sizeof(uint64_t));
+        m->history_cap = m->excl_history ? cfg->history_len : 0;
+    }
+    rc = m->excl_history ? SUT_OK : SUT_ENOMEM;
+    if (m->excl_history) { /* every slot EXCLUSIVE_RESET_ADDR, all ones */
+        memset(m->excl_history, 0xff, cfg->history_len * sizeof(uint64_t));
+    }
+    /* Another layout puts every vCPU's tables elsewhere in the slab. */
+    if (keep.tlb_size != m->tlb_size || keep.vtlb_size != cfg->vtlb_size ||
+        keep.mmu_modes != cfg->mmu_modes) {
+        memset(pristine, 0, sizeof(pristine));
+    }
+    m->cpu_tables = keep.tables;
+    m->tables_cap = keep.tables_cap;
+    if (ncpus * cpu_tables_bytes(m) > m->tables_cap) {
+        free(m->cpu_tables);
+        m->cpu_tables = malloc(ncpus * cpu_tables_bytes(m));
+        m->tables_cap = m->cpu_tables ? ncpus * cpu_tables_bytes(m) : 0;
+        memset(pristine, 0, sizeof(pristine));
+    }
     if (rc == SUT_OK && !m->cpu_tables) {
         rc = SUT_ENOMEM;
     }
@@ -251,13 +377,20 @@ sut_machine *sut_new(const sut_config *cfg, int *err)
         return NULL;
     }
     for (unsigned i = 0; i < ncpus; i++) {
-        cpu_init(m, &m->cpus[i], i);
+        cpu_init(m, &m->cpus[i], i, pristine[i]);
     }
     m->ncpus_alloc = ncpus;
     m->ncpus = max_cpus;
-    m->stats = (sut_stats){0}; /* the initial flushes are not the guest's */
     *err = SUT_OK;
     return m;
+}
+
+void sut_clear(sut_machine *m)
+{
+    if (m && !m->cleared) {
+        machine_teardown(m);
+        m->cleared = true;
+    }
 }
 
 void sut_free(sut_machine *m)
@@ -265,34 +398,17 @@ void sut_free(sut_machine *m)
     if (!m) {
         return;
     }
-    for (unsigned i = 0; i < m->ncpus_alloc; i++) {
-        cpu_free(&m->cpus[i]);
-    }
-    ram_free_all(m);
+    sut_clear(m);
+    ram_pool_free(m);
     free(m->mmio);
     free(m->cpu_tables);
     free(m->excl_history);
-    pthread_mutex_destroy(&m->ramlist_mutex);
-    pthread_mutex_destroy(&m->excl_lock);
-    pthread_mutex_destroy(&m->bql);
-    pthread_mutex_destroy(&m->excl_mutex);
-    pthread_cond_destroy(&m->excl_cond);
-    pthread_cond_destroy(&m->excl_resume);
     free(m);
 }
 
 const sut_config *sut_get_config(const sut_machine *m)
 {
     return &m->cfg;
-}
-
-void sut_get_stats(const sut_machine *m, sut_stats *out)
-{
-    const uint64_t *src = (const uint64_t *)&m->stats;
-    uint64_t *dst = (uint64_t *)out;
-    for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++) {
-        dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
-    }
 }
 
 /* ---- vCPU hot-plug ---------------------------------------------------------- */
@@ -703,71 +819,3 @@ bool sut_tlb_read_entry(const sut_machine *m, unsigned cpu, unsigned mmu, uint64
     return false;
 }
 
-bool sut_reservation(const sut_machine *m, unsigned cpu, uint64_t *begin, uint64_t *end)
-{
-    if (!m || cpu >= cpus_present(m)) {
-        return false;
-    }
-    const sut_cpu *c = &m->cpus[cpu];
-    if (c->range_begin == EXCLUSIVE_RESET_ADDR) {
-        return false;
-    }
-    *begin = c->range_begin;
-    *end = c->range_end;
-    return true;
-}
-
-/* One virtual page, every vCPU and MMU mode: entries that map it onto ppage. */
-static unsigned write_entries_at(const sut_machine *m, uint64_t vpage, uint64_t ppage,
-                                 void (*fn)(const sut_tlb_view *, void *), void *ctx)
-{
-    const unsigned nv = m->cfg.vtlb_size;
-    unsigned n = 0;
-    for (unsigned cpu = 0; cpu < cpus_present(m); cpu++) {
-        const sut_cpu *c = &m->cpus[cpu];
-        for (unsigned mmu = 0; mmu < m->cfg.mmu_modes; mmu++) {
-            for (unsigned v = 0; v <= nv; v++) {
-                const bool victim = v < nv;
-                const size_t i = victim ? mmu * nv + v
-                                        : mmu * m->tlb_size + tlb_index(m, vpage);
-                const tlb_entry *te = victim ? &c->vtlb[i] : &c->tlb[i];
-                const iotlb_entry *io = victim ? &c->viotlb[i] : &c->iotlb[i];
-                if (!tlb_hit(m, te->addr_write, vpage)) {
-                    continue;
-                }
-                uint64_t pa = hw_addr_of(io, vpage);
-                pa += io->kind == PHYS_MMIO ? SUT_MMIO_BASE : 0;
-                if ((pa & m->page_mask) != ppage) {
-                    continue;
-                }
-                const sut_tlb_view e = {cpu, mmu, victim, vpage,
-                                        (unsigned)(te->addr_write & ~m->page_mask)};
-                fn(&e, ctx);
-                n++;
-            }
-        }
-    }
-    return n;
-}
-
-unsigned sut_tlb_write_entries(const sut_machine *m, uint64_t paddr,
-                               void (*fn)(const sut_tlb_view *e, void *ctx), void *ctx)
-{
-    if (!m || !fn || paddr >= SUT_VADDR_LIMIT) {
-        return 0;
-    }
-    const uint64_t ppage = paddr & m->page_mask;
-    uint64_t pa;
-    unsigned n = 0;
-    /* The identity mapping, unless an alias took that virtual page... */
-    if (translate(m, ppage, &pa) == SUT_OK && (pa & m->page_mask) == ppage) {
-        n += write_entries_at(m, ppage, ppage, fn, ctx);
-    }
-    /* ...and every other virtual page aliased onto it. */
-    for (unsigned i = 0; i < m->n_alias; i++) {
-        if (m->alias[i].ppage == ppage && m->alias[i].vpage != ppage) {
-            n += write_entries_at(m, m->alias[i].vpage, ppage, fn, ctx);
-        }
-    }
-    return n;
-}

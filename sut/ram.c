@@ -13,7 +13,69 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sanitizer/asan_interface.h>
+
 #include "internal.h"
+
+/* ---- host memory ---------------------------------------------------------
+ * A fuzz target runs a machine per input (sut_renew), and fresh host memory
+ * per block, through ASan's quarantine, cost it more than the run. Blocks of
+ * the last run give their memory back to a small pool, by power-of-two
+ * size; a block gets zeroed memory of its max_length, and the rest of the
+ * buffer stays poisoned for ASan, as the redzone past a calloc would be. */
+static uint64_t host_class(uint64_t max)
+{
+    uint64_t cap = 4096;
+    while (cap < max) {
+        cap <<= 1;
+    }
+    return cap;
+}
+
+static uint8_t *host_take(sut_machine *m, uint64_t max)
+{
+    const uint64_t cap = host_class(max);
+    for (unsigned i = 0; cap <= HOST_POOL_MAX_BYTES && i < m->nhost_pool; i++) {
+        if (m->host_pool[i].cap == cap) {
+            uint8_t *h = m->host_pool[i].host;
+            m->host_pool[i] = m->host_pool[--m->nhost_pool];
+            ASAN_UNPOISON_MEMORY_REGION(h, max);
+            memset(h, 0, max);
+            return h;
+        }
+    }
+    uint8_t *h = calloc(1, cap <= HOST_POOL_MAX_BYTES ? cap : max);
+    if (h && cap <= HOST_POOL_MAX_BYTES) {
+        ASAN_POISON_MEMORY_REGION(h + max, cap - max);
+    }
+    return h;
+}
+
+/* The memory of a block being torn down (no reader is left). */
+static void host_put(sut_machine *m, uint8_t *host, uint64_t max)
+{
+    const uint64_t cap = host_class(max);
+    if (host && cap <= HOST_POOL_MAX_BYTES && m->nhost_pool < HOST_POOL_N) {
+        ASAN_POISON_MEMORY_REGION(host, cap);
+        m->host_pool[m->nhost_pool].host = host;
+        m->host_pool[m->nhost_pool++].cap = cap;
+        return;
+    }
+    if (host && cap <= HOST_POOL_MAX_BYTES) {
+        ASAN_UNPOISON_MEMORY_REGION(host, cap);
+    }
+    free(host);
+}
+
+void ram_pool_free(sut_machine *m)
+{
+    while (m->nhost_pool) {
+        m->nhost_pool--;
+        ASAN_UNPOISON_MEMORY_REGION(m->host_pool[m->nhost_pool].host,
+                                    m->host_pool[m->nhost_pool].cap);
+        free(m->host_pool[m->nhost_pool].host);
+    }
+}
 
 static void retire(sut_machine *m, void *p)
 {
@@ -361,11 +423,11 @@ int ram_block_add(sut_machine *m, uint64_t size, uint64_t max, unsigned flags,
         return rc;
     }
     ram_block *b = calloc(1, sizeof(*b));
-    uint8_t *host = calloc(1, max);
+    uint8_t *host = host_take(m, max);
     uint64_t *tb_inval = calloc(max >> m->cfg.page_bits, sizeof(uint64_t));
     if (!b || !host || !tb_inval) {
         free(b);
-        free(host);
+        host_put(m, host, max);
         free(tb_inval);
         pthread_mutex_unlock(&m->ramlist_mutex);
         return SUT_ENOMEM;
@@ -387,7 +449,7 @@ int ram_block_add(sut_machine *m, uint64_t size, uint64_t max, unsigned flags,
     }
     pthread_mutex_unlock(&m->ramlist_mutex);
     if (rc) {
-        free(host);
+        host_put(m, host, max);
         free(tb_inval);
         free(b);
         return rc;
@@ -459,9 +521,9 @@ int ram_block_remove(sut_machine *m, uint64_t offset)
     }
     int rc = publish_list(m, ram_list_get(m), NULL, b);
     if (rc == SUT_OK) {
-        retire(m, b->host);
-        retire(m, b->tb_inval);
-        retire(m, b);
+        /* Retired with its memory: freed (or pooled) at teardown. */
+        b->next_removed = m->removed;
+        m->removed = b;
     }
     pthread_mutex_unlock(&m->ramlist_mutex);
     if (rc == SUT_OK) {
@@ -478,11 +540,18 @@ void ram_free_all(sut_machine *m)
 {
     const ram_list *l = m->ram;
     for (unsigned i = 0; l && i < l->n; i++) {
-        free(l->b[i]->host);
+        host_put(m, l->b[i]->host, l->b[i]->max_length);
         free(l->b[i]->tb_inval);
         free(l->b[i]);
     }
     free((void *)l);
+    while (m->removed) {
+        ram_block *b = m->removed;
+        m->removed = b->next_removed;
+        host_put(m, b->host, b->max_length);
+        free(b->tb_inval);
+        free(b);
+    }
     while (m->retired) {
         retired *r = m->retired;
         m->retired = r->next;

@@ -129,8 +129,16 @@ const char *sut_variant_name(enum sut_variant v);
 int sut_variant_parse(const char *name, enum sut_variant *out);
 const char *sut_strerror(int err);
 
-/* Lifecycle. sut_new copies the config; NULL with *err set on failure. */
+/* Lifecycle. sut_new copies the config; NULL with *err set on failure.
+ * sut_renew(m, c, err) gives the machine sut_new(c, err) would, reusing m's
+ * memory where it fits and rewriting only what m's run changed (a fuzz target
+ * runs one machine per input); m may be NULL, and is freed on failure.
+ * sut_clear(m) ends a run early, keeping the memory: m is unusable until
+ * renewed or freed (what a run allocated is freed within it, as libFuzzer's
+ * leak heuristic wants). */
 sut_machine *sut_new(const sut_config *c, int *err);
+sut_machine *sut_renew(sut_machine *m, const sut_config *c, int *err);
+void sut_clear(sut_machine *m);
 void sut_free(sut_machine *m);
 const sut_config *sut_get_config(const sut_machine *m);
 void sut_get_stats(const sut_machine *m, sut_stats *out);

@@ -23,13 +23,6 @@ int translate(const sut_machine *m, uint64_t vaddr, uint64_t *paddr)
     return SUT_OK;
 }
 
-/* A store hits when the page matches; flag bits other than INVALID do not
- * cause a miss, they only divert the hit to the slow branch. */
-bool tlb_hit(const sut_machine *m, uint64_t tlb_addr, uint64_t vaddr)
-{
-    return (vaddr & m->page_mask) == (tlb_addr & (m->page_mask | SUT_TLB_INVALID_MASK));
-}
-
 /* On a hit the main and victim entries swap, flags and all. */
 bool victim_tlb_hit(sut_machine *m, sut_cpu *c, unsigned mmu, unsigned index,
                     bool write, uint64_t vaddr)
@@ -89,6 +82,7 @@ static void tlb_set_page(sut_machine *m, sut_cpu *c, uint64_t vaddr, uint64_t pa
     }
 
     c->tlb_filled = true;
+    c->tables_pristine = false;
     io->addr = iotlb_base - vpage;
     io->kind = (uint8_t)kind;
     io->fill = (uint32_t)fill;
@@ -122,15 +116,6 @@ int tlb_fill(sut_machine *m, sut_cpu *c, uint64_t vaddr, unsigned mmu)
     return SUT_OK;
 }
 
-static uint64_t valid_entries(const tlb_entry *t, size_t n)
-{
-    uint64_t valid = 0;
-    for (size_t i = 0; i < n; i++) {
-        valid += t[i].addr_read != UINT64_MAX || t[i].addr_write != UINT64_MAX;
-    }
-    return valid;
-}
-
 /* tlb_flush_nocheck: every entry of every MMU mode, main and victim. It does
  * not touch the exclusive bitmap. What it throws away is counted: a whole
  * flush costs every page the vCPU had mapped, not only the one that changed
@@ -142,8 +127,8 @@ void tlb_flush_now(sut_machine *m, sut_cpu *c)
      * (a fuzz input flushes fresh TLBs when it maps its first block). */
     if (c->tlb_filled) {
         const uint64_t dropped =
-            valid_entries(c->tlb, (size_t)m->cfg.mmu_modes * m->tlb_size) +
-            valid_entries(c->vtlb, (size_t)m->cfg.mmu_modes * m->cfg.vtlb_size);
+            tlb_valid_entries(c->tlb, (size_t)m->cfg.mmu_modes * m->tlb_size) +
+            tlb_valid_entries(c->vtlb, (size_t)m->cfg.mmu_modes * m->cfg.vtlb_size);
         __atomic_fetch_add(&m->stats.flushed_entries, dropped, __ATOMIC_RELAXED);
         memset(c->tlb, -1, (size_t)m->cfg.mmu_modes * m->tlb_size * sizeof(*c->tlb));
         memset(c->vtlb, -1, (size_t)m->cfg.mmu_modes * m->cfg.vtlb_size * sizeof(*c->vtlb));

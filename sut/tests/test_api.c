@@ -3,6 +3,7 @@
  * RAM sizes, resizes, addresses, vCPUs and access sizes.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "check.h"
 
@@ -240,6 +241,80 @@ static void t_tlb_read_view(void)
     sut_free(m);
 }
 
+/* A renewed machine is the machine sut_new gives: after a run that filled
+ * TLBs, reserved, wrote RAM and the device, aliased and removed a block, in
+ * the same config, another one and one with more vCPUs than it had. */
+static void dirty_run(sut_machine *m)
+{
+    uint64_t off, val;
+    uint8_t b = 0x5a;
+
+    CHECK_EQ(sut_ram_block_add(m, 8 << 10, 8 << 10, 0, &off), SUT_OK);
+    CHECK_EQ(sut_map_page(m, 0x180000000ULL, 0x1000), SUT_OK);
+    tc_st(m, 0, 0x1008, 0x11223344);
+    tc_ll(m, 1, 0x1008);
+    CHECK_EQ(sut_store(m, 0, 0, 0x100000010ULL, 1, false, b), SUT_OK);
+    CHECK_EQ(sut_load(m, 1, 0, 0x180000008ULL, 4, false, &val), SUT_OK);
+    CHECK_EQ(sut_dma_write(m, off + 16, 4, 0xdeadbeef), SUT_OK);
+    CHECK_EQ(sut_ram_block_remove(m, off), SUT_OK);
+}
+
+static void expect_pristine(sut_machine *m, const sut_config *c, const char *what)
+{
+    sut_stats s, zero = {0};
+    sut_tlb_read_view e;
+    uint64_t b, end, total = 1, val = 1, off;
+    uint8_t buf[64] = {0}, zeros[64] = {0};
+
+    sut_get_stats(m, &s);
+    CHECK(memcmp(&s, &zero, sizeof(s)) == 0, "%s: counters not zero", what);
+    CHECK_EQ(sut_cpus_present(m), c->max_cpus ? c->max_cpus : c->smp_cpus);
+    CHECK_EQ(sut_last_ram_offset(m), 0);
+    for (unsigned i = 0; i < sut_cpus_present(m); i++) {
+        CHECK(!sut_reservation(m, i, &b, &end) || c->variant == SUT_V6 ||
+                  c->variant == SUT_V8,
+              "%s: vCPU%u holds a reservation", what, i);
+        CHECK(!sut_tlb_read_entry(m, i, 0, 0x1008, &e), "%s: vCPU%u TLB entry", what, i);
+    }
+    sut_mmio_log(m, 0, NULL, 0, &total);
+    CHECK_EQ(total, 0);
+    CHECK_EQ(sut_peek(m, 0x100000000ULL, buf, sizeof(buf)), SUT_OK);
+    CHECK(memcmp(buf, zeros, sizeof(buf)) == 0, "%s: device registers not zero", what);
+    CHECK_EQ(sut_ram_block_add(m, 8 << 10, 8 << 10, 0, &off), SUT_OK);
+    CHECK_EQ(off, 0);
+    CHECK_EQ(sut_peek(m, 0x1000, buf, sizeof(buf)), SUT_OK);
+    CHECK(memcmp(buf, zeros, sizeof(buf)) == 0, "%s: RAM not zero", what);
+    /* The alias is gone: that page is nothing now. */
+    CHECK_EQ(sut_load(m, 0, 0, 0x180000008ULL, 4, false, &val), SUT_EFAULT);
+}
+
+static void t_renew(void)
+{
+    sut_config a = tc_config(SUT_V8), bcfg = tc_config(SUT_FIXED), many = tc_config(SUT_FIXED);
+    int err = -1;
+    bcfg.smp_cpus = bcfg.max_cpus = 2;
+    bcfg.tlb_bits = 3;
+    bcfg.history_len = 8;
+    many.smp_cpus = many.max_cpus = 12;
+    sut_machine *m = sut_new(&a, &err);
+    CHECK(m != NULL, "sut_new");
+    dirty_run(m);
+    m = sut_renew(m, &a, &err);
+    CHECK(m != NULL && err == SUT_OK, "renew, same config");
+    expect_pristine(m, &a, "same config");
+    dirty_run(m);
+    sut_clear(m);
+    m = sut_renew(m, &bcfg, &err);
+    CHECK(m != NULL && err == SUT_OK, "renew, another config");
+    expect_pristine(m, &bcfg, "another config");
+    dirty_run(m);
+    m = sut_renew(m, &many, &err);
+    CHECK(m != NULL && err == SUT_OK, "renew, more vCPUs");
+    expect_pristine(m, &many, "more vCPUs");
+    many.page_bits = 9; /* invalid: m is freed */
+    CHECK(sut_renew(m, &many, &err) == NULL && err == SUT_EINVAL, "renew, bad config");
+}
+
 int main(void)
 {
     check_suite = "sut/api";
@@ -251,5 +326,6 @@ int main(void)
     RUN(t_rom);
     RUN(t_cpu_plug);
     RUN(t_tlb_read_view);
+    RUN(t_renew);
     return check_done();
 }
