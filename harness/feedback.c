@@ -1,0 +1,279 @@
+/*
+ * feedback.c - state features of an LL/SC run as extra coverage (feedback.h
+ * has the features, the model and where the counters go per build).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "feedback.h"
+
+/* The map's layout: one base per feature family, fields mixed-radix. */
+#define FB_ACCESS_BASE 0u
+#define FB_ACCESS_N (4u * FB_NENTRY * FB_NOTHER * 2u * FB_NCROSS * FB_NCLASS * 2u)
+#define FB_EXCL_BASE (FB_ACCESS_BASE + FB_ACCESS_N)
+#define FB_EXCL_N (5u * 2u * FB_NOTHER)
+#define FB_SHAPE_BASE (FB_EXCL_BASE + FB_EXCL_N)
+#define FB_SHAPE_N (FB_NSHAPE * 2u * 2u)
+#define FB_OPS_BASE (FB_SHAPE_BASE + FB_SHAPE_N)
+#define FB_OPS_N (LOP_N * 2u)
+_Static_assert(FB_OPS_BASE + FB_OPS_N <= FB_MAP_SIZE, "feedback map too small");
+
+#if defined(LLSC_FB_LIBFUZZER)
+/* libFuzzer finds this section by its __start_/__stop_ symbols, clears it
+ * before each input and turns its counters into features. */
+__attribute__((section("__libfuzzer_extra_counters"), used))
+static uint8_t fb_map[FB_MAP_SIZE];
+#define FB_SLOT(i) (&fb_map[i])
+#elif defined(LLSC_FB_AFL)
+/* AFL++ (4.04c: no IJON calls): our features take map indices the way
+ * instrumented edges do, from the runtime's guard numbering, so the map size
+ * the fork server reports covers them. This file is compiled by plain
+ * clang there (mk/fuzz.mk): the instrumentation declares __afl_area_ptr
+ * itself and renames a second declaration. */
+extern uint8_t *__afl_area_ptr;
+void __sanitizer_cov_trace_pc_guard_init(uint32_t *start, uint32_t *stop);
+static uint32_t fb_guard[FB_MAP_SIZE];
+__attribute__((constructor)) static void fb_afl_guards(void)
+{
+    __sanitizer_cov_trace_pc_guard_init(fb_guard, fb_guard + FB_MAP_SIZE);
+}
+#define FB_SLOT(i) (&__afl_area_ptr[fb_guard[i]])
+#else
+static uint8_t fb_map[FB_MAP_SIZE];
+#define FB_SLOT(i) (&fb_map[i])
+#endif
+
+#define FB_MAX_CPUS (SUT_MAX_CPUS + LLSC_MAX_PLUGS)
+
+static struct {
+    uint64_t page;
+    bool alias_on[LLSC_ALIAS_PAGES];
+    uint64_t alias_pa[LLSC_ALIAS_PAGES];
+    struct {
+        bool armed;
+        uint64_t pa, end;
+    } res[FB_MAX_CPUS];
+} st;
+
+bool fb_enabled(void)
+{
+    static int cached = -1;
+
+    if (cached < 0) {
+        const char *e = getenv("LLSC_FEEDBACK");
+        cached = !(e && strcmp(e, "0") == 0);
+    }
+    return cached;
+}
+
+const uint8_t *fb_counters(void)
+{
+#if defined(LLSC_FB_AFL)
+    return NULL; /* the map is AFL++'s; its indices are fb_guard[] */
+#else
+    return fb_map;
+#endif
+}
+
+static void bump(unsigned i)
+{
+    uint8_t *c = FB_SLOT(i);
+
+    /* Saturate: a wrapped counter would read as a state never reached. */
+    if (*c != 255) {
+        (*c)++;
+    }
+}
+
+void fb_input_start(const struct llsc_prog *p)
+{
+    if (!fb_enabled()) {
+        return;
+    }
+    memset(&st, 0, sizeof(st));
+    st.page = UINT64_C(1) << p->cfg.page_bits;
+#if !defined(LLSC_FB_LIBFUZZER) && !defined(LLSC_FB_AFL)
+    memset(fb_map, 0, sizeof(fb_map));
+#endif
+}
+
+/* The guest-physical address of va as the program mapped it: identity below
+ * the alias window, the map ops' pages inside it. */
+static bool translate(uint64_t va, uint64_t *pa, bool *alias)
+{
+    *alias = va >= LLSC_ALIAS_BASE && va < LLSC_ALIAS_BASE + LLSC_ALIAS_PAGES * st.page;
+    if (!*alias) {
+        *pa = va;
+        return true;
+    }
+    unsigned j = (unsigned)((va - LLSC_ALIAS_BASE) / st.page);
+    if (!st.alias_on[j]) {
+        return false;
+    }
+    *pa = st.alias_pa[j] + (va & (st.page - 1));
+    return true;
+}
+
+unsigned fb_access_index(const struct fb_access *a)
+{
+    unsigned i = a->kind & 3u;
+
+    i = i * FB_NENTRY + a->entry;
+    i = i * FB_NOTHER + a->other;
+    i = i * 2u + a->own;
+    i = i * FB_NCROSS + a->cross;
+    i = i * FB_NCLASS + a->cls;
+    i = i * 2u + a->stale;
+    return FB_ACCESS_BASE + i;
+}
+
+/* The other vCPUs' reservations against [pa, pa + size). */
+static enum fb_other others(unsigned cpu, uint64_t pa, unsigned size)
+{
+    enum fb_other o = FB_OTHER_NONE;
+    const uint64_t pg = pa & ~(st.page - 1);
+
+    for (unsigned c = 0; c < FB_MAX_CPUS; c++) {
+        if (c == cpu || !st.res[c].armed) {
+            continue;
+        }
+        if (st.res[c].pa < pa + size && pa < st.res[c].end) {
+            return FB_OTHER_OVERLAP;
+        }
+        if ((st.res[c].pa & ~(st.page - 1)) == pg) {
+            o = FB_OTHER_PAGE;
+        }
+    }
+    return o;
+}
+
+static enum fb_shape shape(unsigned cpu, uint64_t pa, unsigned size)
+{
+    enum fb_shape s = FB_SHAPE_NONE;
+    const uint64_t pg = pa & ~(st.page - 1);
+
+    for (unsigned c = 0; c < FB_MAX_CPUS; c++) {
+        enum fb_shape t;
+        if (c == cpu || !st.res[c].armed) {
+            continue;
+        }
+        if (st.res[c].pa == pa && st.res[c].end == pa + size) {
+            t = FB_SHAPE_SAME;
+        } else if (st.res[c].pa < pa + size && pa < st.res[c].end) {
+            t = FB_SHAPE_OVERLAP;
+        } else if ((st.res[c].pa & ~(st.page - 1)) == pg) {
+            t = FB_SHAPE_SAME_PAGE;
+        } else {
+            t = FB_SHAPE_PAGE_OTHER;
+        }
+        s = t > s ? t : s;
+    }
+    return s;
+}
+
+static enum fb_entry entry_of(const sut_machine *m, const struct llsc_op *op, bool *stale)
+{
+    sut_tlb_read_view v;
+    int w = sut_tlb_write_flags(m, op->cpu, op->mmu, op->addr);
+    bool r = sut_tlb_read_entry(m, op->cpu, op->mmu, op->addr, &v);
+
+    *stale = r && (v.paddr != v.guest_paddr || !v.host_current);
+    if (w >= 0) {
+        return (w & SUT_TLB_EXCL) ? FB_EXCL
+             : (w & SUT_TLB_MMIO) ? FB_MMIO
+             : (w & SUT_TLB_NOTDIRTY) ? FB_NOTDIRTY : FB_PLAIN;
+    }
+    return !r ? FB_ABSENT : v.victim ? FB_VICTIM : FB_PLAIN;
+}
+
+static bool any_reservation(void)
+{
+    for (unsigned c = 0; c < FB_MAX_CPUS; c++) {
+        if (st.res[c].armed) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void access_features(const sut_machine *m, const struct orc *o,
+                            const struct llsc_op *op)
+{
+    struct fb_access a;
+    uint64_t pa, pa2;
+    bool alias, alias2;
+    const uint64_t off = op->addr & (st.page - 1);
+
+    if (op->cpu >= FB_MAX_CPUS || !translate(op->addr, &pa, &alias)) {
+        return; /* a fault: nothing of the page's state to tell */
+    }
+    a.kind = op->kind;
+    a.entry = entry_of(m, op, &a.stale);
+    a.other = others(op->cpu, pa, op->size);
+    a.own = st.res[op->cpu].armed &&
+            (st.res[op->cpu].pa & ~(st.page - 1)) == (pa & ~(st.page - 1));
+    a.cross = FB_CROSS_NO;
+    if (off + op->size > st.page) {
+        uint64_t next = (op->addr & ~(st.page - 1)) + st.page;
+        a.cross = translate(next, &pa2, &alias2) && pa2 == (pa & ~(st.page - 1)) + st.page
+                      ? FB_CROSS_NEXT : FB_CROSS_APART;
+    }
+    switch (orc_phys_kind(o, pa)) {
+    case ORC_RAM:
+        a.cls = alias ? FB_CLASS_ALIAS : FB_CLASS_RAM;
+        break;
+    case ORC_MMIO:
+        a.cls = FB_CLASS_MMIO;
+        break;
+    default:
+        a.cls = FB_CLASS_OTHER;
+        break;
+    }
+    bump(fb_access_index(&a));
+    bump(FB_EXCL_BASE + ((unsigned)op->kind * 2u + sut_page_is_exclusive(m, pa)) * FB_NOTHER +
+         a.other);
+    if (op->kind == LOP_LL) {
+        bump(FB_SHAPE_BASE + (shape(op->cpu, pa, op->size) * 2u + (a.cross != FB_CROSS_NO)) * 2u +
+             st.res[op->cpu].armed);
+        st.res[op->cpu].armed = true;
+        st.res[op->cpu].pa = pa;
+        st.res[op->cpu].end = pa + op->size;
+    } else if (op->kind == LOP_SC) {
+        st.res[op->cpu].armed = false;
+    }
+}
+
+void fb_op(const sut_machine *m, const struct orc *o, const struct llsc_op *op)
+{
+    if (!fb_enabled()) {
+        return;
+    }
+    switch (op->kind) {
+    case LOP_LL:
+    case LOP_SC:
+    case LOP_LOAD:
+    case LOP_STORE:
+        access_features(m, o, op);
+        return;
+    case LOP_DMA:
+        bump(FB_EXCL_BASE + (4u * 2u + sut_page_is_exclusive(m, op->addr)) * FB_NOTHER +
+             others(FB_MAX_CPUS, op->addr, op->size));
+        break;
+    case LOP_CLREX:
+        if (op->cpu < FB_MAX_CPUS) {
+            st.res[op->cpu].armed = false;
+        }
+        break;
+    case LOP_MAP: {
+        unsigned j = (unsigned)((op->addr - LLSC_ALIAS_BASE) / st.page);
+        if (op->addr >= LLSC_ALIAS_BASE && j < LLSC_ALIAS_PAGES) {
+            st.alias_on[j] = true;
+            st.alias_pa[j] = op->val;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    bump(FB_OPS_BASE + (unsigned)op->kind * 2u + any_reservation());
+}
