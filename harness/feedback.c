@@ -16,7 +16,14 @@
 #define FB_SHAPE_N (FB_NSHAPE * 2u * 2u)
 #define FB_OPS_BASE (FB_SHAPE_BASE + FB_SHAPE_N)
 #define FB_OPS_N (LOP_N * 2u)
-_Static_assert(FB_OPS_BASE + FB_OPS_N <= FB_MAP_SIZE, "feedback map too small");
+#define FB_SC_BASE (FB_OPS_BASE + FB_OPS_N)
+#define FB_SC_N (2u * 3u * FB_NENTRY)
+#define FB_CROSSING_BASE (FB_SC_BASE + FB_SC_N)
+#define FB_CROSSING_N (4u * FB_NENTRY * 2u * 4u * 2u)
+_Static_assert(FB_CROSSING_BASE + FB_CROSSING_N <= FB_MAP_SIZE, "feedback map too small");
+
+/* Pages protect_code made hold code, as the program asked (a small ring). */
+#define FB_CODE_PAGES 8
 
 #if defined(LLSC_FB_LIBFUZZER)
 /* libFuzzer finds this section by its __start_/__stop_ symbols, clears it
@@ -51,8 +58,11 @@ static struct {
     uint64_t alias_pa[LLSC_ALIAS_PAGES];
     struct {
         bool armed;
+        uint8_t hit;          /* another vCPU wrote since: 1 the page, 2 the bytes */
         uint64_t pa, end;
     } res[FB_MAX_CPUS];
+    uint64_t code[FB_CODE_PAGES];
+    unsigned ncode;
 } st;
 
 bool fb_enabled(void)
@@ -127,6 +137,11 @@ unsigned fb_access_index(const struct fb_access *a)
     return FB_ACCESS_BASE + i;
 }
 
+unsigned fb_sc_index(bool armed, unsigned hit, enum fb_entry entry)
+{
+    return FB_SC_BASE + (armed * 3u + hit % 3u) * FB_NENTRY + entry;
+}
+
 /* The other vCPUs' reservations against [pa, pa + size). */
 static enum fb_other others(unsigned cpu, uint64_t pa, unsigned size)
 {
@@ -169,6 +184,52 @@ static enum fb_shape shape(unsigned cpu, uint64_t pa, unsigned size)
         s = t > s ? t : s;
     }
     return s;
+}
+
+/* A write by cpu (FB_MAX_CPUS: DMA) to [pa, pa + size): the other vCPUs'
+ * reservations it touches are marked, so that their SC is told apart. */
+static void note_write(unsigned cpu, uint64_t pa, unsigned size)
+{
+    const uint64_t pg = pa & ~(st.page - 1);
+
+    for (unsigned c = 0; c < FB_MAX_CPUS; c++) {
+        if (c == cpu || !st.res[c].armed) {
+            continue;
+        }
+        if (st.res[c].pa < pa + size && pa < st.res[c].end) {
+            st.res[c].hit = 2;
+        } else if ((st.res[c].pa & ~(st.page - 1)) == pg && st.res[c].hit < 1) {
+            st.res[c].hit = 1;
+        }
+    }
+}
+
+static bool is_code(uint64_t pa)
+{
+    const uint64_t pg = pa & ~(st.page - 1);
+
+    for (unsigned i = 0; i < st.ncode && i < FB_CODE_PAGES; i++) {
+        if (st.code[i] == pg) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* What the second page of a crossing access is: 0 RAM, 1 RAM holding code,
+ * 2 anything else (ROM, MMIO, unassigned), 3 not mapped at all. */
+static unsigned second_page(const struct orc *o, uint64_t va)
+{
+    uint64_t pa;
+    bool alias;
+
+    if (!translate(va, &pa, &alias)) {
+        return 3;
+    }
+    if (orc_phys_kind(o, pa) != ORC_RAM) {
+        return 2;
+    }
+    return is_code(pa) ? 1 : 0;
 }
 
 static enum fb_entry entry_of(const sut_machine *m, const struct llsc_op *op, bool *stale)
@@ -230,16 +291,28 @@ static void access_features(const sut_machine *m, const struct orc *o,
         break;
     }
     bump(fb_access_index(&a));
+    if (a.cross != FB_CROSS_NO) {
+        const uint64_t next = (op->addr & ~(st.page - 1)) + st.page;
+        bump(FB_CROSSING_BASE +
+             (((op->kind * FB_NENTRY + a.entry) * 2u + (a.cross == FB_CROSS_APART)) * 4u +
+              second_page(o, next)) * 2u + is_code(pa));
+    }
     bump(FB_EXCL_BASE + ((unsigned)op->kind * 2u + sut_page_is_exclusive(m, pa)) * FB_NOTHER +
          a.other);
     if (op->kind == LOP_LL) {
         bump(FB_SHAPE_BASE + (shape(op->cpu, pa, op->size) * 2u + (a.cross != FB_CROSS_NO)) * 2u +
              st.res[op->cpu].armed);
         st.res[op->cpu].armed = true;
+        st.res[op->cpu].hit = 0;
         st.res[op->cpu].pa = pa;
         st.res[op->cpu].end = pa + op->size;
     } else if (op->kind == LOP_SC) {
+        /* an SC after another vCPU wrote the reserved bytes must fail */
+        bump(fb_sc_index(st.res[op->cpu].armed, st.res[op->cpu].hit, a.entry));
         st.res[op->cpu].armed = false;
+        note_write(op->cpu, pa, op->size);
+    } else if (op->kind == LOP_STORE) {
+        note_write(op->cpu, pa, op->size);
     }
 }
 
@@ -258,6 +331,10 @@ void fb_op(const sut_machine *m, const struct orc *o, const struct llsc_op *op)
     case LOP_DMA:
         bump(FB_EXCL_BASE + (4u * 2u + sut_page_is_exclusive(m, op->addr)) * FB_NOTHER +
              others(FB_MAX_CPUS, op->addr, op->size));
+        note_write(FB_MAX_CPUS, op->addr, op->size);
+        break;
+    case LOP_PROTECT_CODE:
+        st.code[st.ncode++ % FB_CODE_PAGES] = op->addr & ~(st.page - 1);
         break;
     case LOP_CLREX:
         if (op->cpu < FB_MAX_CPUS) {

@@ -16,6 +16,11 @@
  *     page, into another page) x address class (RAM, RAM through an alias,
  *     MMIO, other) x the entry is stale (maps another page, or memory that
  *     no longer backs it: after ram_add, resize, remove, map);
+ *   page crossing: op kind x entry x into the next page or another x what
+ *     the second page is (RAM, RAM holding code, other, unmapped) x the
+ *     first page holds code;
+ *   sc: own reservation armed x another vCPU wrote since the ll (no, the
+ *     page, the reserved bytes) x entry;
  *   exclusive bitmap: op kind (with dma) x the page's exclusive bit x
  *     another vCPU's reservation;
  *   reservation shape at each ll: against the other vCPUs' reservations
@@ -26,8 +31,9 @@
  * hash): the same state gives the same counter in every build.
  *
  * Reservations are the driver's own model (armed by ll, ended by the same
- * vCPU's sc, clrex or next ll; translated through the alias maps the program
- * made), not the system's: what the guest asked for. The TLB and the
+ * vCPU's sc, clrex or next ll, marked when another vCPU or DMA writes there;
+ * translated through the alias maps the program made), not the system's:
+ * what the guest asked for; so are the pages protect_code made hold code. The TLB and the
  * exclusive bit are read from the system through sut.h's read-only views.
  *
  * Where the counters go, by build (mk/fuzz.mk defines the switch):
@@ -84,6 +90,9 @@ void fb_op(const sut_machine *m, const struct orc *o, const struct llsc_op *op);
 
 /* The feature indices (the map's layout), for tests. */
 unsigned fb_access_index(const struct fb_access *a);
+/* sc: own reservation armed, hit (0 none, 1 another vCPU wrote its page,
+ * 2 the reserved bytes), the entry. */
+unsigned fb_sc_index(bool armed, unsigned hit, enum fb_entry entry);
 /* The counters of the current input (every build; in the engine builds the
  * engine clears them between inputs). */
 const uint8_t *fb_counters(void);

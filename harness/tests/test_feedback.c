@@ -110,6 +110,21 @@ int main(int argc, char **argv)
            "fixed: the ll flushed vCPU1's entry, so the same store finds none: the "
            "absent-entry feature, not the plain one");
 
+    {
+        static char with_sc[sizeof(plain_store_while_reserved) + 64];
+        unsigned hit2 = 0, clean = 0;
+        snprintf(with_sc, sizeof(with_sc), "%ssc cpu=0 addr=0x1008 size=4 val=0x1\n",
+                 plain_store_while_reserved);
+        run(SUT_FIXED, with_sc);
+        for (unsigned e = 0; e < FB_NENTRY; e++) {
+            hit2 += snap[fb_sc_index(true, 2, (enum fb_entry)e)];
+            clean += snap[fb_sc_index(true, 0, (enum fb_entry)e)];
+        }
+        report(hit2 == 1 && clean == 0,
+               "fixed: an SC after another vCPU stored to its reserved bytes lights 'armed, "
+               "bytes written since', not 'armed, untouched'");
+    }
+
     run(SUT_V6, crossing_apart);
     report(snap[fb_access_index(&apart)] == 1 && snap[fb_access_index(&next)] == 0,
            "a page-crossing load through alias pages mapped apart lights 'crossing into "
