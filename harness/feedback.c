@@ -63,6 +63,7 @@ static struct {
     } res[FB_MAX_CPUS];
     uint64_t code[FB_CODE_PAGES];
     unsigned ncode;
+    unsigned ncpus;           /* vCPUs the program can name: the loops' bound */
 } st;
 
 bool fb_enabled(void)
@@ -102,6 +103,8 @@ void fb_input_start(const struct llsc_prog *p)
     }
     memset(&st, 0, sizeof(st));
     st.page = UINT64_C(1) << p->cfg.page_bits;
+    st.ncpus = p->cfg.max_cpus + p->nplugs;
+    st.ncpus = st.ncpus < FB_MAX_CPUS ? st.ncpus : FB_MAX_CPUS;
 #if !defined(LLSC_FB_LIBFUZZER) && !defined(LLSC_FB_AFL)
     memset(fb_map, 0, sizeof(fb_map));
 #endif
@@ -148,7 +151,7 @@ static enum fb_other others(unsigned cpu, uint64_t pa, unsigned size)
     enum fb_other o = FB_OTHER_NONE;
     const uint64_t pg = pa & ~(st.page - 1);
 
-    for (unsigned c = 0; c < FB_MAX_CPUS; c++) {
+    for (unsigned c = 0; c < st.ncpus; c++) {
         if (c == cpu || !st.res[c].armed) {
             continue;
         }
@@ -167,7 +170,7 @@ static enum fb_shape shape(unsigned cpu, uint64_t pa, unsigned size)
     enum fb_shape s = FB_SHAPE_NONE;
     const uint64_t pg = pa & ~(st.page - 1);
 
-    for (unsigned c = 0; c < FB_MAX_CPUS; c++) {
+    for (unsigned c = 0; c < st.ncpus; c++) {
         enum fb_shape t;
         if (c == cpu || !st.res[c].armed) {
             continue;
@@ -192,7 +195,7 @@ static void note_write(unsigned cpu, uint64_t pa, unsigned size)
 {
     const uint64_t pg = pa & ~(st.page - 1);
 
-    for (unsigned c = 0; c < FB_MAX_CPUS; c++) {
+    for (unsigned c = 0; c < st.ncpus; c++) {
         if (c == cpu || !st.res[c].armed) {
             continue;
         }
@@ -249,7 +252,7 @@ static enum fb_entry entry_of(const sut_machine *m, const struct llsc_op *op, bo
 
 static bool any_reservation(void)
 {
-    for (unsigned c = 0; c < FB_MAX_CPUS; c++) {
+    for (unsigned c = 0; c < st.ncpus; c++) {
         if (st.res[c].armed) {
             return true;
         }
