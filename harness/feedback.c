@@ -20,7 +20,9 @@
 #define FB_SC_N (2u * 3u * FB_NENTRY)
 #define FB_CROSSING_BASE (FB_SC_BASE + FB_SC_N)
 #define FB_CROSSING_N (4u * FB_NENTRY * 2u * 4u * 2u)
-_Static_assert(FB_CROSSING_BASE + FB_CROSSING_N <= FB_MAP_SIZE, "feedback map too small");
+#define FB_WHERE_BASE (FB_CROSSING_BASE + FB_CROSSING_N)
+#define FB_WHERE_N (4u * 2u * 2u * (1u + LLSC_ALIAS_PAGES) * 16u)
+_Static_assert(FB_WHERE_BASE + FB_WHERE_N <= FB_MAP_SIZE, "feedback map too small");
 
 /* Pages protect_code made hold code, as the program asked (a small ring). */
 #define FB_CODE_PAGES 8
@@ -299,6 +301,14 @@ static void access_features(const sut_machine *m, const struct orc *o,
         bump(FB_CROSSING_BASE +
              (((op->kind * FB_NENTRY + a.entry) * 2u + (a.cross == FB_CROSS_APART)) * 4u +
               second_page(o, next)) * 2u + is_code(pa));
+        /* Where it crosses: the alias page (or none) and the physical page.
+         * Page crossings are rare; telling them apart by place keeps their
+         * neighbourhood, one page or map away from W13/W19, in the corpus. */
+        bump(FB_WHERE_BASE +
+             (((op->kind * 2u + (a.entry == FB_EXCL || a.entry == FB_NOTDIRTY)) * 2u +
+               (a.cross == FB_CROSS_APART)) * (1u + LLSC_ALIAS_PAGES) +
+              (alias ? 1u + (unsigned)((op->addr - LLSC_ALIAS_BASE) / st.page) : 0u)) * 16u +
+             (unsigned)(pa / st.page) % 16u);
     }
     bump(FB_EXCL_BASE + ((unsigned)op->kind * 2u + sut_page_is_exclusive(m, pa)) * FB_NOTHER +
          a.other);

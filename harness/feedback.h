@@ -18,7 +18,9 @@
  *     no longer backs it: after ram_add, resize, remove, map);
  *   page crossing: op kind x entry x into the next page or another x what
  *     the second page is (RAM, RAM holding code, other, unmapped) x the
- *     first page holds code;
+ *     first page holds code; and where: op kind x an EXCL or NOTDIRTY
+ *     entry x into the next page or another x the alias page (or none) x
+ *     the physical page (mod 16);
  *   sc: own reservation armed x another vCPU wrote since the ll (no, the
  *     page, the reserved bytes) x entry;
  *   exclusive bitmap: op kind (with dma) x the page's exclusive bit x
@@ -79,7 +81,7 @@ struct fb_access {
     bool stale;
 };
 
-#define FB_MAP_SIZE 4096
+#define FB_MAP_SIZE 6400
 
 /* Is feedback on (LLSC_FEEDBACK unset or not "0"; read once)? */
 bool fb_enabled(void);
