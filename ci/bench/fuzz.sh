@@ -18,16 +18,24 @@
 #     $BENCH_TTF_MAX s each; the first finding of each property is timed by
 #     the finding file's modification time. Median over the seeds; a seed
 #     that never finds the class counts as "> cap" (median shown as ">cap"
-#     when that is the middle value).
+#     when that is the middle value). Each seed runs once per state
+#     feedback mode (harness/feedback.h): LLSC_FEEDBACK=0 (edges only) and
+#     1 (edges + state features), side by side in the table.
 # Knobs: BENCH_TARGETS (default: every built target), BENCH_RUNS=200000,
 #        BENCH_LF_SECONDS=20, BENCH_AFL_SECONDS=10, BENCH_SEEDS=5,
-#        BENCH_TTF_MAX=60. With the defaults a full run takes about
-#        30 s per target plus seeds x cap per target with regressions
-#        (~20 min for the llsc targets); lower the knobs for a quick look.
+#        BENCH_TTF_MAX=60, BENCH_FEEDBACK="0 1" (the modes of part 2),
+#        BENCH_PARTS="1 2" (which parts run). With the defaults a full run
+#        takes about 30 s per target plus modes x seeds x cap per target
+#        with regressions (~30 min for the llsc targets); lower the knobs
+#        for a quick look.
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 . "$ROOT/ci/fuzz-lib.sh"
 runs=${BENCH_RUNS:-200000} lf_s=${BENCH_LF_SECONDS:-20} afl_s=${BENCH_AFL_SECONDS:-10} nseeds=${BENCH_SEEDS:-5} cap=${BENCH_TTF_MAX:-60}
+modes=${BENCH_FEEDBACK:-0 1} parts=${BENCH_PARTS:-1 2}
+for m in $modes; do
+    case $m in 0|1) ;; *) echo "bench: BENCH_FEEDBACK: '$m' is not 0 or 1" >&2; exit 2 ;; esac
+done
 export ASAN_OPTIONS=${ASAN_OPTIONS:-symbolize=0}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -49,6 +57,7 @@ seedcopy() {  # seedcopy TARGET -> fresh dir with the target's seeds
 }
 dict_args() { local d="$ROOT/corpus/$(target_family "$1").dict"; [ -f "$d" ] && echo "-dict=$d"; }
 
+if [[ " $parts " == *" 1 "* ]]; then
 echo "== executions per second (libFuzzer: ASan+UBSan, -runs=$runs; AFL++: -V $afl_s s, no sanitizer)"
 printf '%-18s %20s %12s\n' target libfuzzer afl++
 for t in "${sel[@]}"; do
@@ -76,10 +85,12 @@ for t in "${sel[@]}"; do
     afl=$(awk '$1 == "execs_per_sec" {printf "%d", $3}' "$tmp/afl-$t/default/fuzzer_stats" 2>/dev/null)
     printf '%-18s %20s %12s\n' "$t" "${lf:-?}" "${afl:-failed}"
 done
-
 echo
-echo "== time to first violation per weakness class (libFuzzer -fork=1, one core, seeds 1..$nseeds, cap $cap s)"
-printf '%-14s %-24s %6s %8s  %-30s %s\n' target property found median "per seed (s)" weaknesses
+fi
+[[ " $parts " == *" 2 "* ]] || exit 0
+
+echo "== time to first violation per weakness class (libFuzzer -fork=1, one core, seeds 1..$nseeds, cap $cap s; fb: LLSC_FEEDBACK)"
+printf '%-14s %-24s %2s %6s %8s  %-34s %s\n' target property fb found median "per seed (s)" weaknesses
 for t in "${sel[@]}"; do
     [ "$(corpus_owner "$t")" = "$t" ] || continue
     # reachable classes: property -> weakness tags of its regressions
@@ -94,27 +105,34 @@ for t in "${sel[@]}"; do
     done
     [ -s "$tmp/classes" ] || continue
     : >"$tmp/times"
+    # Modes alternate per seed, so that a change of load on a shared machine
+    # falls on both alike.
     for s in $(seq 1 "$nseeds"); do
-        c=$(seedcopy "$t") a=$(mktemp -d "$tmp/a.XXXX")
-        start=$(date +%s.%N)
-        reaped "$BUILD/libfuzzer/$t" -seed="$s" -fork=1 -ignore_crashes=1 -max_total_time="$cap" \
-            $(dict_args "$t") -artifact_prefix="$a/" "$c" >"$tmp/ttf.log" 2>&1
-        find "$a" -maxdepth 1 -type f -name 'crash-*' -printf '%T@ %p\n' | sort -n |
-        while read -r when f; do
-            v=$(replay_verdict "$t" "$f" "$tmp/out") || true
-            echo "$s $(verdict_property "$v") $(awk -v a="$when" -v b="$start" 'BEGIN {printf "%.1f", a - b}')"
-        done >>"$tmp/times"
+        for m in $modes; do
+            c=$(seedcopy "$t") a=$(mktemp -d "$tmp/a.XXXX")
+            start=$(date +%s.%N)
+            LLSC_FEEDBACK=$m reaped "$BUILD/libfuzzer/$t" -seed="$s" -fork=1 -ignore_crashes=1 \
+                -max_total_time="$cap" $(dict_args "$t") -artifact_prefix="$a/" "$c" >"$tmp/ttf.log" 2>&1
+            find "$a" -maxdepth 1 -type f -name 'crash-*' -printf '%T@ %p\n' | sort -n |
+            while read -r when f; do
+                v=$(replay_verdict "$t" "$f" "$tmp/out") || true
+                echo "$m $s $(verdict_property "$v") $(awk -v a="$when" -v b="$start" 'BEGIN {printf "%.1f", a - b}')"
+            done >>"$tmp/times"
+            rm -rf "$a" "$c"
+        done
     done
     sort -u -k1,1 -k2,2 "$tmp/classes" | awk '{p[$1] = p[$1] $2} END {for (k in p) print k, p[k]}' | sort |
     while read -r prop tags; do
         tags=$(tr ',' '\n' <<<"$tags" | grep . | sort -u -V | paste -sd, -)
-        per=() found=0
-        for s in $(seq 1 "$nseeds"); do
-            x=$(awk -v s="$s" -v p="$prop" '$1 == s && $2 == p {print $3; exit}' "$tmp/times")
-            if [ -n "$x" ]; then per+=("$x"); found=$((found + 1)); else per+=(">$cap"); fi
+        for m in $modes; do
+            per=() found=0
+            for s in $(seq 1 "$nseeds"); do
+                x=$(awk -v m="$m" -v s="$s" -v p="$prop" '$1 == m && $2 == s && $3 == p {print $4; exit}' "$tmp/times")
+                if [ -n "$x" ]; then per+=("$x"); found=$((found + 1)); else per+=(">$cap"); fi
+            done
+            med=$(printf '%s\n' "${per[@]}" | sed "s/^>$cap\$/999999/" | sort -g |
+                  awk -v c="$cap" '{a[NR] = $1} END {m = a[int((NR + 1) / 2)]; if (m == 999999) print ">" c; else print m}')
+            printf '%-14s %-24s %2s %3d/%-2d %8s  %-34s %s\n' "$t" "$prop" "$m" "$found" "$nseeds" "$med" "${per[*]}" "${tags:--}"
         done
-        med=$(printf '%s\n' "${per[@]}" | sed "s/^>$cap\$/999999/" | sort -g |
-              awk -v c="$cap" '{a[NR] = $1} END {m = a[int((NR + 1) / 2)]; if (m == 999999) print ">" c; else print m}')
-        printf '%-14s %-24s %3d/%-2d %8s  %-30s %s\n' "$t" "$prop" "$found" "$nseeds" "$med" "${per[*]}" "${tags:--}"
     done
 done
