@@ -27,7 +27,10 @@ for t in $(targets); do
     [ "$(target_family "$t")" = llsc ] || continue
     [ -z "$(target_missing "$t")" ] || continue
     lf="$BUILD/libfuzzer/$t"
-    if readelf -SW "$lf" 2>/dev/null | grep -q ' __libfuzzer_extra_counters '; then
+    # Whole output first: grep -q stops reading early, and readelf's SIGPIPE
+    # would fail the pipeline under pipefail.
+    sections=$(readelf -SW "$lf" 2>/dev/null)
+    if grep -q ' __libfuzzer_extra_counters ' <<<"$sections"; then
         pass "$t: libFuzzer binary has the __libfuzzer_extra_counters section"
     else
         fail "$t: libFuzzer binary $lf has no __libfuzzer_extra_counters section"
