@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "feedback.h"
 #include "invariant.h"
 #include "known.h"
 #include "llsc_fuzz.h"
@@ -722,6 +723,7 @@ static bool run_prog(struct run *r, enum sut_variant v)
         hx_violation("oracle-usage", 0, "orc_new failed");
     }
     sut_get_stats(r->m, &r->stats);
+    fb_input_start(prog);
     if (setjmp(r->out)) {
         sut_get_stats(machine, &last_stats);
         sut_clear(machine);
@@ -748,6 +750,7 @@ static bool run_prog(struct run *r, enum sut_variant v)
             llsc_op_format(op, line, sizeof(line));
             fprintf(stderr, "op %ld: %s\n", r->op, line);
         }
+        fb_op(r->m, r->o, op);
         run_op(r, op);
         after_op(r);
     }

@@ -137,3 +137,13 @@ all: fuzz-targets
 $(BUILD)/obj/fuzz/harness/oracle.o $(BUILD)/obj/fuzz/harness/llsc_fuzz.o \
 $(BUILD)/obj/fuzz/harness/bitmap_ops.o \
 $(BUILD)/obj/fuzz/sut/peek.o: CFLAGS_fuzz += -fno-sanitize-coverage=trace-cmp
+
+# State feedback (harness/feedback.h): where its counters go depends on the
+# engine the build links; its comparisons feed the fuzzer nothing either.
+$(BUILD)/obj/fuzz/harness/feedback.o: CFLAGS_fuzz += -DLLSC_FB_LIBFUZZER -fno-sanitize-coverage=trace-cmp
+# Under AFL++ plain clang compiles it: the instrumentation declares
+# __afl_area_ptr itself and would rename our declaration of it.
+$(BUILD)/obj/afl/harness/feedback.o: CFLAGS_afl += -DLLSC_FB_AFL
+$(BUILD)/obj/afl/harness/feedback.o: CC_afl := clang
+$(BUILD)/obj/aflcmplog/harness/feedback.o: CFLAGS_aflcmplog += -DLLSC_FB_AFL
+$(BUILD)/obj/aflcmplog/harness/feedback.o: CC_aflcmplog := clang

@@ -11,28 +11,18 @@
 #     AFL++ (no sanitizer, persistent driver): afl-fuzz -V $BENCH_AFL_SECONDS,
 #       execs_per_sec from fuzzer_stats.
 #  2. time to the first violation of each weakness class the fuzzer can
-#     reach: a class is (target, violated property), reachable when a
-#     regression of the target records "# expect: FAIL <property>" (its
-#     "W<n>" tags are listed, or its file name when it has none). libFuzzer -fork=1 -ignore_crashes=1 (one core)
-#     runs from the seeds with seeds 1..$BENCH_SEEDS for at most
-#     $BENCH_TTF_MAX s each; the first finding of each property is timed by
-#     the finding file's modification time. Median over the seeds; a seed
-#     that never finds the class counts as "> cap" (median shown as ">cap"
-#     when that is the middle value).
-#     With the structure-aware mutator (harness/mutate.h) linked in, each
-#     seed runs once per arm of $BENCH_MUTATOR, in turn, so that both arms
-#     see the same machine load: "on" as built, "off" with HX_MUTATOR=0
-#     (the same binary, libFuzzer's byte mutations only). Column "mut".
+#     reach, per engine setting (arm): ci/bench/ttf.py, whose docstring says
+#     how (BENCH_ARMS, BENCH_SEEDS, BENCH_TTF_MAX, BENCH_JOBS, BENCH_TTF_MD).
 # Knobs: BENCH_TARGETS (default: every built target), BENCH_RUNS=200000,
-#        BENCH_LF_SECONDS=20, BENCH_AFL_SECONDS=10, BENCH_SEEDS=5,
-#        BENCH_TTF_MAX=60, BENCH_MUTATOR="on off". With the defaults a full run takes about
-#        30 s per target plus seeds x cap per target with regressions
-#        (~20 min for the llsc targets); lower the knobs for a quick look.
+#        BENCH_LF_SECONDS=20, BENCH_AFL_SECONDS=10, BENCH_PARTS="1 2" (which
+#        parts run). With the defaults part 2 takes arms x seeds x cap per
+#        llsc target with regressions, over BENCH_JOBS cores (~23 min for
+#        the three on 2 cores); lower the knobs for a quick look.
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 . "$ROOT/ci/fuzz-lib.sh"
-runs=${BENCH_RUNS:-200000} lf_s=${BENCH_LF_SECONDS:-20} afl_s=${BENCH_AFL_SECONDS:-10} nseeds=${BENCH_SEEDS:-5} cap=${BENCH_TTF_MAX:-60}
-arms=${BENCH_MUTATOR:-on off}
+runs=${BENCH_RUNS:-200000} lf_s=${BENCH_LF_SECONDS:-20} afl_s=${BENCH_AFL_SECONDS:-10}
+parts=${BENCH_PARTS:-1 2}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-symbolize=0}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -54,6 +44,7 @@ seedcopy() {  # seedcopy TARGET -> fresh dir with the target's seeds
 }
 dict_args() { local d="$ROOT/corpus/$(target_family "$1").dict"; [ -f "$d" ] && echo "-dict=$d"; }
 
+if [[ " $parts " == *" 1 "* ]]; then
 echo "== executions per second (libFuzzer: ASan+UBSan, -runs=$runs; AFL++: -V $afl_s s, no sanitizer)"
 printf '%-18s %20s %12s\n' target libfuzzer afl++
 for t in "${sel[@]}"; do
@@ -81,53 +72,7 @@ for t in "${sel[@]}"; do
     afl=$(awk '$1 == "execs_per_sec" {printf "%d", $3}' "$tmp/afl-$t/default/fuzzer_stats" 2>/dev/null)
     printf '%-18s %20s %12s\n' "$t" "${lf:-?}" "${afl:-failed}"
 done
-
 echo
-echo "== time to first violation per weakness class (libFuzzer -fork=1, one core, seeds 1..$nseeds, cap $cap s)"
-printf '%-14s %-4s %-24s %6s %8s  %-30s %s\n' target mut property found median "per seed (s)" weaknesses
-for t in "${sel[@]}"; do
-    [ "$(corpus_owner "$t")" = "$t" ] || continue
-    tarms=$arms
-    [ "$(nm "$BUILD/libfuzzer/$t" 2>/dev/null | grep -c ' T LLVMFuzzerCustomMutator$')" -gt 0 ] || tarms=-
-    # reachable classes: property -> weakness tags of its regressions
-    : >"$tmp/classes"
-    for f in "$ROOT"/corpus/"$t"/regressions/*.txt; do
-        [ -e "$f" ] || continue
-        w=$(expect_of "$f")
-        case $w in FAIL\ *) ;; *) continue ;; esac
-        tags=$(grep -o 'W[0-9]\+[a-z]\?' "$f" | sort -u | tr '\n' ',')
-        [ -n "$tags" ] || tags="$(basename "$f" .txt),"  # no W tag: name the regression
-        echo "$(verdict_property "$w") $tags" >>"$tmp/classes"
-    done
-    [ -s "$tmp/classes" ] || continue
-    : >"$tmp/times"
-    for s in $(seq 1 "$nseeds"); do
-      for arm in $tarms; do
-        c=$(seedcopy "$t") a=$(mktemp -d "$tmp/a.XXXX")
-        mut=()
-        [ "$arm" = off ] && mut=(env HX_MUTATOR=0)
-        start=$(date +%s.%N)
-        reaped "${mut[@]}" "$BUILD/libfuzzer/$t" -seed="$s" -fork=1 -ignore_crashes=1 -max_total_time="$cap" \
-            $(dict_args "$t") -artifact_prefix="$a/" "$c" >"$tmp/ttf.log" 2>&1
-        find "$a" -maxdepth 1 -type f -name 'crash-*' -printf '%T@ %p\n' | sort -n |
-        while read -r when f; do
-            v=$(replay_verdict "$t" "$f" "$tmp/out") || true
-            echo "$arm $s $(verdict_property "$v") $(awk -v a="$when" -v b="$start" 'BEGIN {printf "%.1f", a - b}')"
-        done >>"$tmp/times"
-      done
-    done
-    sort -u -k1,1 -k2,2 "$tmp/classes" | awk '{p[$1] = p[$1] $2} END {for (k in p) print k, p[k]}' | sort |
-    while read -r prop tags; do
-      tags=$(tr ',' '\n' <<<"$tags" | grep . | sort -u -V | paste -sd, -)
-      for arm in $tarms; do
-        per=() found=0
-        for s in $(seq 1 "$nseeds"); do
-            x=$(awk -v m="$arm" -v s="$s" -v p="$prop" '$1 == m && $2 == s && $3 == p {print $4; exit}' "$tmp/times")
-            if [ -n "$x" ]; then per+=("$x"); found=$((found + 1)); else per+=(">$cap"); fi
-        done
-        med=$(printf '%s\n' "${per[@]}" | sed "s/^>$cap\$/999999/" | sort -g |
-              awk -v c="$cap" '{a[NR] = $1} END {m = a[int((NR + 1) / 2)]; if (m == 999999) print ">" c; else print m}')
-        printf '%-14s %-4s %-24s %3d/%-2d %8s  %-30s %s\n' "$t" "$arm" "$prop" "$found" "$nseeds" "$med" "${per[*]}" "${tags:--}"
-      done
-    done
-done
+fi
+[[ " $parts " == *" 2 "* ]] || exit 0
+reaped python3 "$ROOT/ci/bench/ttf.py" "${sel[@]}"
