@@ -44,6 +44,7 @@ struct run {
     struct race_hist *h;
     struct race_sched sched;
     bool sched_mode, trace;
+    unsigned points;                      /* mask of enabled sut/ points */
     unsigned page_bits;
     uint64_t ps;
     atomic_uint next_id;
@@ -62,7 +63,6 @@ struct worker {
 
 static _Thread_local int cur_tid = -1;
 static _Thread_local long cur_op = -1;
-static struct run *cur_run;               /* the hook's context */
 
 /* ---- sanitizer reports as verdict lines --------------------------------- */
 
@@ -150,7 +150,7 @@ static bool locate(const struct run *r, uint64_t vaddr, unsigned size, uint32_t 
 static void on_point(void *ctx, enum sut_sched_point p)
 {
     struct run *r = ctx;
-    if (cur_tid >= 0 && r->sched_mode) {
+    if (cur_tid >= 0 && r->sched_mode && (r->points >> p & 1)) {
         race_sched_point(&r->sched, (unsigned)cur_tid, (unsigned)p);
     }
 }
@@ -369,6 +369,27 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* RACE_POINTS=name,name,... (sut_sched_point_name; "none"): only those
+ * points preempt, to tell which racy step a finding needs. Default: all. */
+static unsigned points_mask(const char *list)
+{
+    unsigned mask = 0;
+    if (!list || !*list) {
+        return ~0u;
+    }
+    while (*list) {
+        size_t n = strcspn(list, ",");
+        for (unsigned p = 0; p < SUT_SP_N; p++) {
+            const char *name = sut_sched_point_name((enum sut_sched_point)p);
+            if (strlen(name) == n && strncmp(name, list, n) == 0) {
+                mask |= 1u << p;
+            }
+        }
+        list += n + (list[n] == ',');
+    }
+    return mask;
+}
+
 static void configure(sut_config *c, enum sut_variant v, const struct race_cfg *rc)
 {
     sut_config_default(c, v);
@@ -398,7 +419,13 @@ int race_fuzz_one(enum sut_variant v, const uint8_t *data, size_t size)
         goto out;
     }
     race_decode(data, size, p);
-    const char *env = getenv("RACE_SCHED_SEED");
+    const char *env = getenv("RACE_MODE");
+    if (env && strcmp(env, "free") == 0) {
+        p->cfg.sched = false;
+    } else if (env && strcmp(env, "pct") == 0) {
+        p->cfg.sched = true;
+    }
+    env = getenv("RACE_SCHED_SEED");
     if (env && *env) {
         p->cfg.sched = true;
         p->cfg.seed = (uint32_t)strtoul(env, NULL, 0);
@@ -420,6 +447,7 @@ int race_fuzz_one(enum sut_variant v, const uint8_t *data, size_t size)
     r->page_bits = p->cfg.page_bits;
     r->ps = 1ULL << r->page_bits;
     r->sched_mode = p->cfg.sched && sut_sched_available();
+    r->points = points_mask(getenv("RACE_POINTS"));
     const char *tr = getenv("RACE_TRACE");
     r->trace = tr && *tr && strcmp(tr, "0") != 0;
     for (unsigned j = 0; j < RACE_ALIAS_PAGES; j++) {
@@ -445,7 +473,6 @@ int race_fuzz_one(enum sut_variant v, const uint8_t *data, size_t size)
         fprintf(stderr, "%s (variant %s, %s)\n", line, sut_variant_name(v),
                 r->sched_mode ? "scheduled" : "free");
     }
-    cur_run = r;
     sut_sched_set_hook(on_point, r);
 
     pthread_t th[RACE_MAX_THREADS];
@@ -462,7 +489,6 @@ int race_fuzz_one(enum sut_variant v, const uint8_t *data, size_t size)
         pthread_join(th[t], NULL);
     }
     sut_sched_set_hook(NULL, NULL);
-    cur_run = NULL;
 
     const uint32_t nlocs = (uint32_t)(RACE_TRACKED_PAGES * r->ps + RACE_MMIO_TRACKED);
     final = calloc(nlocs, 1);

@@ -14,8 +14,11 @@
  * so the run, its trace and its verdict are a function of the input.
  *
  * Environment: RACE_TRACE=1 prints each op as text with its outcome, and the
- * schedule's trace hash, to stderr. RACE_SCHED_SEED=N runs a free-mode input
- * in pct mode with seed N instead (the replay search of ci/bench/race.sh).
+ * schedule's trace hash, to stderr. RACE_MODE=free|pct overrides the
+ * input's mode. RACE_SCHED_SEED=N (and RACE_SCHED_DEPTH=D) runs an input in
+ * pct mode with that seed instead (the replay search of ci/bench/race.sh).
+ * RACE_POINTS=a,b,... lets only the named sut/ points preempt (names:
+ * sut_sched_point_name; "none" leaves the op boundaries only).
  */
 #ifndef HARNESS_RACE_FUZZ_H
 #define HARNESS_RACE_FUZZ_H
