@@ -33,7 +33,8 @@ endef
 race_row = $(if $(and $(filter race,$(2)),$(filter $(1),$(FUZZ_TARGETS))),$(eval $(call race_tsan,$(1),$(3),$(4))))
 $(foreach r,$(FUZZ_ROWS),$(call race_row,$(word 1,$(subst |, ,$(r))),$(word 2,$(subst |, ,$(r))),$(word 3,$(subst |, ,$(r))),$(word 4,$(subst |, ,$(r)))))
 
-RACE_GOALS += $(BUILD)/gcc/harness-tests/test_race_oracle
+# gcc's libsut-sched.a: its objects show the points that the plain ones lack.
+RACE_GOALS += $(BUILD)/gcc/harness-tests/test_race_oracle $(BUILD)/gcc/libsut-sched.a
 $(BUILD)/gcc/harness-tests/test_race_oracle: $(BUILD)/obj/gcc/harness/tests/test_race_oracle.o \
                                             $(BUILD)/obj/gcc/harness/race_oracle.o
 	@mkdir -p $(@D)
