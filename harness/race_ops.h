@@ -46,9 +46,22 @@
 #define RACE_ALIAS_PAGES 4
 
 enum race_opkind {
-    ROP_LL, ROP_SC, ROP_LOAD, ROP_STORE, ROP_DMA, ROP_TLB_FLUSH_PAGE,
-    ROP_PROTECT_CODE, ROP_CLREX, ROP_RUN_WORK, ROP_TLB_FLUSH, ROP_CPU_PLUG,
-    ROP_RAM_ADD, ROP_RESIZE, ROP_REMOVE, ROP_MAP, ROP_N
+    ROP_LL,
+    ROP_SC,
+    ROP_LOAD,
+    ROP_STORE,
+    ROP_DMA,
+    ROP_TLB_FLUSH_PAGE,
+    ROP_PROTECT_CODE,
+    ROP_CLREX,
+    ROP_RUN_WORK,
+    ROP_TLB_FLUSH,
+    ROP_CPU_PLUG,
+    ROP_RAM_ADD,
+    ROP_RESIZE,
+    ROP_REMOVE,
+    ROP_MAP,
+    ROP_N,
 };
 
 extern const char *const race_op_names[ROP_N];
