@@ -517,6 +517,13 @@ int race_fuzz_one(enum sut_variant v, const uint8_t *data, size_t size)
     if (r->trace && r->sched_mode) {
         fprintf(stderr, "schedule: %" PRIu64 " steps, trace 0x%016" PRIx64 "\n", r->sched.steps,
                 r->sched.trace_hash);
+        /* Who stood at each step, and where: op boundary or a sut/ point. */
+        for (unsigned i = 0; i < r->sched.ntrace; i++) {
+            const unsigned pt = r->sched.trace[i] & 255;
+            fprintf(stderr, "%s t%u@%s", i ? "" : "steps:", r->sched.trace[i] >> 8,
+                    pt == RACE_POINT_OP ? "op" : sut_sched_point_name((enum sut_sched_point)pt));
+        }
+        fputc('\n', stderr);
     }
     struct race_verdict vd;
     if (race_oracle_check(h, &vd)) {

@@ -147,6 +147,7 @@ void race_sched_op(struct race_sched *s, unsigned tid, bool exclusive)
     s->want_excl[tid] = exclusive;
     step(s, tid, RACE_POINT_OP);
     s->want_excl[tid] = false;
+    s->in_excl[tid] = exclusive;
     s->mid_op[tid] = true;
     pthread_mutex_unlock(&s->lock);
 }
@@ -155,13 +156,16 @@ void race_sched_op_end(struct race_sched *s, unsigned tid)
 {
     pthread_mutex_lock(&s->lock);
     s->mid_op[tid] = false;
+    s->in_excl[tid] = false;
     pthread_mutex_unlock(&s->lock);
 }
 
 void race_sched_point(struct race_sched *s, unsigned tid, unsigned point)
 {
     pthread_mutex_lock(&s->lock);
-    step(s, tid, point);
+    if (!s->in_excl[tid]) {
+        step(s, tid, point);
+    }
     pthread_mutex_unlock(&s->lock);
 }
 

@@ -10,7 +10,7 @@
  * own condition variable. Nothing depends on timing: the choice is a
  * function of the seed and of the step count. A thread that asks for an
  * exclusive op (race_op_exclusive) is runnable only when no other thread is
- * in the middle of an op.
+ * in the middle of an op, and is not preempted inside it.
  */
 #ifndef HARNESS_RACE_SCHED_H
 #define HARNESS_RACE_SCHED_H
@@ -28,6 +28,7 @@ struct race_sched {
     unsigned n, started, current;
     unsigned prio[RACE_SCHED_THREADS];
     bool done[RACE_SCHED_THREADS], mid_op[RACE_SCHED_THREADS], want_excl[RACE_SCHED_THREADS];
+    bool in_excl[RACE_SCHED_THREADS];  /* running an exclusive op: not preempted */
     unsigned nchange;
     uint64_t change_at[8];
     uint64_t steps;
