@@ -100,10 +100,16 @@ void __sanitizer_report_error_summary(const char *summary)
 #endif
 
 #ifdef RACE_TSAN
-/* Runs before TSan is initialised: no instrumentation of any kind. */
+/* Both hooks run before TSan is initialised: no instrumentation of any kind
+ * (coverage included: libFuzzer's counters are not set up yet either). */
+#if defined(__clang__)
+#define RACE_UNINSTRUMENTED __attribute__((disable_sanitizer_instrumentation, no_sanitize("coverage")))
+#else
+#define RACE_UNINSTRUMENTED __attribute__((no_sanitize_thread))
+#endif
+
 const char *__tsan_default_options(void);
-__attribute__((disable_sanitizer_instrumentation, no_sanitize("coverage"))) const char *
-__tsan_default_options(void)
+RACE_UNINSTRUMENTED const char *__tsan_default_options(void)
 {
     /* A race is a finding at once, with repro's exit status. */
     return "halt_on_error=1:exitcode=1:report_signal_unsafe=0";
@@ -113,8 +119,7 @@ __tsan_default_options(void)
  * every thread; clang 14 lets TSan instrument them. They live in
  * __sancov_cntrs, which TSan names after the symbol before it. */
 const char *__tsan_default_suppressions(void);
-__attribute__((disable_sanitizer_instrumentation, no_sanitize("coverage"))) const char *
-__tsan_default_suppressions(void)
+RACE_UNINSTRUMENTED const char *__tsan_default_suppressions(void)
 {
     return "race:__TMC_END__\n";
 }
