@@ -6,13 +6,16 @@
  * omitted keys take the value of a zero byte):
  *   config threads=2 mode=pct seed=0x2a depth=2 tlb_bits=3 page_bits=10
  *          vtlb=0 history=4 block_bits=6 st=0          (mode=free: free mode)
- *   t0 ll ram1+0x10 4        address forms: ram<p>+<n> (n even, < 112),
- *   t1 store ram1-4 8be                     ram<p>-<k> (page end, k 1..8),
- *   t0 sc ram1+0x10 4                       mmio+<n> (n < 32),
- *   t1 dma ram0+0 2                         alias<j>+<n> (n = 4 * 0..7)
- *   t0 clrex | run_work | tlb_flush | cpu_plug
- *   t1 tlb_flush_page A | protect_code A
- *   t1 ram_add pages=2 spare=4 | resize b1 pages=3 | remove b0 | map alias1 page2
+ *   ll t0 ram1+0x10 4        address forms: ram<p>+<n> (n even, < 112),
+ *   store t1 ram1-4 8be                     ram<p>-<k> (page end, k 1..8),
+ *   sc t0 ram1+0x10 4                       mmio+<n> (n < 32),
+ *   dma t1 ram0+0 2                         alias<j>+<n> (n = 4 * 0..7)
+ *   clrex t0 | run_work t0 | tlb_flush t0 | cpu_plug t0
+ *   tlb_flush_page t1 A | protect_code t1 A
+ *   ram_add t1 pages=2 spare=4 | resize t1 b1 pages=3 | remove t1 b0 |
+ *   map t0 alias1 page2
+ * The op comes first (as in the llsc form, and as triage reads a program's
+ * op kinds); "t1 ll ..." with the thread first is read too.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -151,7 +154,7 @@ void race_op_format(const struct race_op *op, unsigned page_bits, char *buf, siz
 {
     char a[32];
     (void)page_bits;
-    int n = snprintf(buf, len, "t%u %s", op->thread, race_op_names[op->kind]);
+    int n = snprintf(buf, len, "%s t%u", race_op_names[op->kind], op->thread);
     if (n < 0 || (size_t)n >= len) {
         return;
     }
@@ -380,11 +383,16 @@ static int parse_op(const char *line, struct tbuf *t, unsigned threads, char *er
 {
     char w[5][40] = {{0}};
     unsigned th;
-    int nw = sscanf(line, "t%u %39s %39s %39s %39s", &th, w[0], w[1], w[2], w[3]);
+    /* "<op> t<thread> args" (what to_text writes; the op first, as the
+     * campaign's triage reads it), or "t<thread> <op> args". */
+    int nw = sscanf(line, "%39s t%u %39s %39s %39s", w[0], &th, w[1], w[2], w[3]);
     int kind = -1;
 
     if (nw < 2) {
-        snprintf(err, errlen, "expected 't<thread> <op> ...'");
+        nw = sscanf(line, "t%u %39s %39s %39s %39s", &th, w[0], w[1], w[2], w[3]);
+    }
+    if (nw < 2) {
+        snprintf(err, errlen, "expected '<op> t<thread> ...'");
         return -1;
     }
     if (th >= threads) {
