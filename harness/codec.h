@@ -23,5 +23,6 @@ struct hx_codec {
 
 extern const struct hx_codec hx_codec_llsc;
 extern const struct hx_codec hx_codec_bitmap;
+extern const struct hx_codec hx_codec_race;
 
 #endif

@@ -19,6 +19,7 @@
  * each codec in with -u when its sources exist). */
 #pragma weak hx_codec_llsc
 #pragma weak hx_codec_bitmap
+#pragma weak hx_codec_race
 
 #define USAGE "usage: optext --family FAMILY {to-text|from-text} [IN [OUT]]"
 
@@ -67,7 +68,7 @@ static unsigned char *slurp(const char *path, size_t *len)
 
 int main(int argc, char **argv)
 {
-    const struct hx_codec *codecs[] = {&hx_codec_llsc, &hx_codec_bitmap};
+    const struct hx_codec *codecs[] = {&hx_codec_llsc, &hx_codec_bitmap, &hx_codec_race};
     const struct hx_codec *codec = NULL;
     const char *family = NULL, *mode = NULL, *in = "-", *out = "-";
     int i = 1;

@@ -40,8 +40,10 @@ $(BUILD)/$(1)/libharness.a: $$(patsubst %.c,$(BUILD)/obj/$(1)/%.o,$$(HARNESS_SRC
 endef
 $(foreach c,$(FUZZ_LIB_CFGS),$(eval $(call harness_lib,$(c))))
 
-# Libraries of target family $(1), backend $(2), in configuration $(3).
-fuzz_libs = $(BUILD)/$(3)/libharness.a $(if $(filter bitmap,$(1)),,$(BUILD)/$(3)/libsut.a) \
+# Libraries of target family $(1), backend $(2), in configuration $(3). The
+# race family links the SUT with its scheduling points (mk/race.mk).
+fuzz_libs = $(BUILD)/$(3)/libharness.a \
+            $(if $(filter bitmap,$(1)),,$(BUILD)/$(3)/libsut$(if $(filter race,$(1)),-sched).a) \
             $(BUILD)/$(3)/libbm-$(2).a
 
 # optext knows every family whose codec (a definition of hx_codec_<family>)

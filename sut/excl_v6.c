@@ -22,7 +22,9 @@
 
 static unsigned long *excl_map(const sut_machine *m)
 {
-    return m->flat[DIRTY_MEMORY_EXCLUSIVE]; /* plain read: may be moving (W2) */
+    unsigned long *map = m->flat[DIRTY_MEMORY_EXCLUSIVE]; /* plain read: may be moving (W2) */
+    SUT_SCHED_POINT(SUT_SP_BITMAP_READ);
+    return map;
 }
 
 static uint64_t cell_ones(const sut_machine *m)

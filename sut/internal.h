@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "bitmap.h"
+#include "sched_points.h"
 #include "sut.h"
 
 /* Dirty-memory clients (spec 2.2). */

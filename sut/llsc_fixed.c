@@ -76,6 +76,7 @@ static int fixed_slow_store(sut_machine *m, sut_cpu *c, unsigned mmu, uint64_t v
         return store_bytewise(m, c, mmu, vaddr, size, be, val);
     }
     pthread_mutex_lock(&m->excl_lock);
+    SUT_SCHED_NOPREEMPT_BEGIN();
     if (te->addr_write & SUT_TLB_MMIO) {
         if (io->kind == PHYS_MMIO) {
             reset_other_cpus_colliding_ll_addr(m, c, guest_phys(m, vaddr), size);
@@ -84,6 +85,7 @@ static int fixed_slow_store(sut_machine *m, sut_cpu *c, unsigned mmu, uint64_t v
     } else {
         fixed_ram_store(m, c, vaddr, size, to_le_bytes(val, size, be), te, io);
     }
+    SUT_SCHED_NOPREEMPT_END();
     pthread_mutex_unlock(&m->excl_lock);
     return SUT_OK;
 }
@@ -97,6 +99,7 @@ static int fixed_ll(sut_machine *m, sut_cpu *c, unsigned mmu, uint64_t vaddr,
     const uint64_t pa = guest_phys(m, vaddr);
     start_exclusive(m, c);
     pthread_mutex_lock(&m->excl_lock);
+    SUT_SCHED_NOPREEMPT_BEGIN();
     /* Arm first: the history insertion below may evict a slot that holds
      * this very page (a RAM map change released it without touching the
      * history), and fixed_may_release must then see the reservation it is
@@ -114,6 +117,7 @@ static int fixed_ll(sut_machine *m, sut_cpu *c, unsigned mmu, uint64_t vaddr,
     if (rc) {
         cpu_reset_excl_context(c);
     }
+    SUT_SCHED_NOPREEMPT_END();
     pthread_mutex_unlock(&m->excl_lock);
     end_exclusive(m, c);
     return rc;
@@ -130,6 +134,7 @@ static int fixed_sc(sut_machine *m, sut_cpu *c, unsigned mmu, uint64_t vaddr,
     iotlb_entry *io;
 
     pthread_mutex_lock(&m->excl_lock);
+    SUT_SCHED_NOPREEMPT_BEGIN();
     int rc = probe_write(m, c, mmu, vaddr, &te, &io);
     *status = 1;
     if (rc == SUT_OK && c->ll_sc_context && c->range_begin == pa &&
@@ -145,6 +150,7 @@ static int fixed_sc(sut_machine *m, sut_cpu *c, unsigned mmu, uint64_t vaddr,
         *status = 0;
     }
     cpu_reset_excl_context(c);
+    SUT_SCHED_NOPREEMPT_END();
     pthread_mutex_unlock(&m->excl_lock);
     return rc;
 }
@@ -152,7 +158,9 @@ static int fixed_sc(sut_machine *m, sut_cpu *c, unsigned mmu, uint64_t vaddr,
 static void fixed_clrex(sut_machine *m, sut_cpu *c)
 {
     pthread_mutex_lock(&m->excl_lock);
+    SUT_SCHED_NOPREEMPT_BEGIN();
     cpu_reset_excl_context(c);
+    SUT_SCHED_NOPREEMPT_END();
     pthread_mutex_unlock(&m->excl_lock);
 }
 
@@ -160,7 +168,9 @@ static void fixed_clrex(sut_machine *m, sut_cpu *c)
 static void fixed_external_write(sut_machine *m, uint64_t paddr, uint64_t len)
 {
     pthread_mutex_lock(&m->excl_lock);
+    SUT_SCHED_NOPREEMPT_BEGIN();
     reset_other_cpus_colliding_ll_addr(m, NULL, paddr, len);
+    SUT_SCHED_NOPREEMPT_END();
     pthread_mutex_unlock(&m->excl_lock);
 }
 
@@ -170,11 +180,13 @@ static void fixed_ram_set_dirty(sut_machine *m, uint64_t start, uint64_t len, ui
 {
     const uint64_t end = start + (max_len > len ? max_len : len);
     pthread_mutex_lock(&m->excl_lock);
+    SUT_SCHED_NOPREEMPT_BEGIN();
     for (uint64_t p = start & m->page_mask; p < end; p += m->page_size) {
         if (fixed_may_release(m, p)) {
             cpu_physical_memory_unset_excl(m, p);
         }
     }
+    SUT_SCHED_NOPREEMPT_END();
     pthread_mutex_unlock(&m->excl_lock);
 }
 

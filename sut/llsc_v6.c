@@ -48,17 +48,20 @@ static int v6_slow_store(sut_machine *m, sut_cpu *c, unsigned mmu, uint64_t vadd
         const bool mt = m->cfg.mttcg;
         if (mt) {
             pthread_mutex_lock(&m->excl_lock);
+            SUT_SCHED_NOPREEMPT_BEGIN();
         }
         if (c->excl_succeeded) {
             if (c->range_begin != hw || (mt && c->range_end != hw + size)) {
                 c->range_begin = EXCLUSIVE_RESET_ADDR;
                 c->excl_succeeded = 0;
                 if (mt) {
+                    SUT_SCHED_NOPREEMPT_END();
                     pthread_mutex_unlock(&m->excl_lock);
                 }
                 return SUT_OK;
             }
             cpu_physical_memory_unset_excl_v6(m, hw, c->index);
+            SUT_SCHED_POINT(SUT_SP_SC_CHECKED);
         }
         /* The LE store primitive in the BE helper too (W12); no split at the
          * page end, no alignment check (W13). */
@@ -67,6 +70,7 @@ static int v6_slow_store(sut_machine *m, sut_cpu *c, unsigned mmu, uint64_t vadd
         lookup_and_reset_cpus_ll_addr(m, hw, size);
         STAT_INC(m, slow_stores);
         if (mt) {
+            SUT_SCHED_NOPREEMPT_END();
             pthread_mutex_unlock(&m->excl_lock);
         }
         return SUT_OK;
@@ -98,6 +102,7 @@ static int v6st_ll(sut_machine *m, sut_cpu *c, unsigned mmu, uint64_t vaddr,
     if (rc) {
         return rc;
     }
+    SUT_SCHED_POINT(SUT_SP_LL_LOADED);
     const unsigned index = tlb_index(m, vaddr);
     const uint64_t hw = hw_addr_of(iotlb_at(m, c, mmu, index), vaddr);
 
@@ -135,6 +140,7 @@ static int v6mt_ll(sut_machine *m, sut_cpu *c, unsigned mmu, uint64_t vaddr,
     const uint64_t hw = hw_addr_of(iotlb_at(m, c, mmu, index), vaddr);
 
     pthread_mutex_lock(&m->excl_lock);
+    SUT_SCHED_NOPREEMPT_BEGIN();
     if (__atomic_exchange_n(&m->exit_flush_request, 1, __ATOMIC_SEQ_CST) == 0 &&
         cpu_physical_memory_not_excl(m, hw, m->cfg.smp_cpus)) {
         for (unsigned i = 0; i < cpus_present(m); i++) {
@@ -152,7 +158,10 @@ static int v6mt_ll(sut_machine *m, sut_cpu *c, unsigned mmu, uint64_t vaddr,
     if (rc == SUT_OK) {
         range_set(c, hw, size);
     }
+    SUT_SCHED_NOPREEMPT_END();
     pthread_mutex_unlock(&m->excl_lock);
+    /* The entry is armed after the lock: a store through it fits in between. */
+    SUT_SCHED_POINT(SUT_SP_LL_LOADED);
     if (rc == SUT_OK) {
         tlb_at(m, c, mmu, index)->addr_write |= SUT_TLB_EXCL;
     }

@@ -74,6 +74,7 @@ static int do_excl_store(sut_machine *m, sut_cpu *c, unsigned mmu, uint64_t vadd
         c->excl_succeeded = 0;
         return SUT_OK;
     }
+    SUT_SCHED_POINT(SUT_SP_SC_CHECKED); /* check-then-store, unlocked (W21) */
     /* A page-crossing SC passed the full-width check above; its bytes now
      * re-enter one by one and the first fails the 1-byte check (W13b). */
     int rc = do_ram_store(m, c, mmu, vaddr, size, be, val, te, io);
@@ -148,6 +149,7 @@ static int v8_ll(sut_machine *m, sut_cpu *c, unsigned mmu, uint64_t vaddr,
     if (rc) {
         return rc;
     }
+    SUT_SCHED_POINT(SUT_SP_LL_LOADED);
     const unsigned index = tlb_index(m, vaddr);
     tlb_entry *te = tlb_at(m, c, mmu, index);
     const uint64_t hw = hw_addr_of(iotlb_at(m, c, mmu, index), vaddr);

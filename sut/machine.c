@@ -26,7 +26,9 @@ static void enter(sut_machine *m, sut_cpu *c)
 {
     if (!m->cfg.mttcg) {
         pthread_mutex_lock(&m->bql);
+        SUT_SCHED_NOPREEMPT_BEGIN();
     } else if (c && exec_regions(m)) {
+        SUT_SCHED_NOPREEMPT_BEGIN();
         pthread_mutex_lock(&m->excl_mutex);
         while (m->exclusive_active) {
             pthread_cond_wait(&m->excl_resume, &m->excl_mutex);
@@ -39,6 +41,7 @@ static void enter(sut_machine *m, sut_cpu *c)
 static void leave(sut_machine *m, sut_cpu *c)
 {
     if (!m->cfg.mttcg) {
+        SUT_SCHED_NOPREEMPT_END();
         pthread_mutex_unlock(&m->bql);
     } else if (c && exec_regions(m)) {
         pthread_mutex_lock(&m->excl_mutex);
@@ -47,6 +50,7 @@ static void leave(sut_machine *m, sut_cpu *c)
             pthread_cond_broadcast(&m->excl_cond);
         }
         pthread_mutex_unlock(&m->excl_mutex);
+        SUT_SCHED_NOPREEMPT_END();
     }
 }
 
@@ -58,6 +62,8 @@ void start_exclusive(sut_machine *m, sut_cpu *self)
     if (!exec_regions(m)) {
         return;
     }
+    /* Until end_exclusive: every other vCPU thread would wait for us. */
+    SUT_SCHED_NOPREEMPT_BEGIN();
     pthread_mutex_lock(&m->excl_mutex);
     if (self) {
         /* We stop running while we wait: an exclusive holder may be waiting
@@ -96,6 +102,7 @@ void end_exclusive(sut_machine *m, sut_cpu *self)
     }
     pthread_cond_broadcast(&m->excl_resume);
     pthread_mutex_unlock(&m->excl_mutex);
+    SUT_SCHED_NOPREEMPT_END();
 }
 
 /* ---- lifecycle ----------------------------------------------------------- */

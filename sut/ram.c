@@ -252,12 +252,14 @@ static int flat_extend(sut_machine *m, uint64_t old_pages, uint64_t new_pages)
 {
     for (unsigned c = 0; c < DIRTY_MEMORY_NUM; c++) {
         unsigned long k = excl_cells(m, c);
+        SUT_SCHED_POINT(SUT_SP_REALLOC);
         unsigned long *p = bm_bitmap_zero_extend(m->flat[c], (long)(old_pages * k),
                                                  (long)(new_pages * k));
         if (!p) {
             return SUT_ENOMEM;
         }
         m->flat[c] = p;
+        SUT_SCHED_POINT(SUT_SP_REALLOCED);
     }
     __atomic_store_n(&m->dirty_pages, new_pages, __ATOMIC_RELEASE);
     return SUT_OK;

@@ -196,6 +196,7 @@ bool async_run_on_cpu(sut_machine *m, sut_cpu *c, enum work_kind w)
     pthread_mutex_unlock(&c->wq_lock);
     if (queued) {
         STAT_INC(m, flushes_queued);
+        SUT_SCHED_POINT(SUT_SP_FLUSH_QUEUED);
     }
     return queued;
 }
@@ -205,6 +206,7 @@ int run_work(sut_machine *m, sut_cpu *c)
     uint8_t items[WORK_QUEUE_MAX];
     unsigned n;
 
+    SUT_SCHED_POINT(SUT_SP_WORK_DRAIN);
     pthread_mutex_lock(&c->wq_lock);
     n = c->wq_n;
     memcpy(items, c->wq, n);
@@ -216,6 +218,7 @@ int run_work(sut_machine *m, sut_cpu *c)
             __atomic_store_n(&c->pending_tlb_flush, 0, __ATOMIC_SEQ_CST);
         }
     }
+    SUT_SCHED_POINT(SUT_SP_WORK_DRAINED);
     return (int)n;
 }
 

@@ -12,7 +12,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 # family  enum header            name table source       enum prefix  sentinel
 checks="bitmap harness/bitmap_ops.h harness/bitmap_ops.c HX_BM_OP_ COUNT
-llsc harness/llsc_ops.h harness/llsc_ops.c LOP_ N"
+llsc harness/llsc_ops.h harness/llsc_ops.c LOP_ N
+race harness/race_ops.h harness/race_ops.c ROP_ N"
 
 while read -r fam hdr src prefix sentinel; do
     if [ ! -f "$ROOT/$hdr" ] || [ ! -f "$ROOT/$src" ]; then

@@ -2,8 +2,8 @@
 # Proof that it finds bugs: libFuzzer with a fixed seed and a bounded number
 # of runs, from a copy of the target's seed corpus in a temp dir, must find a
 # violation on the variants with known weaknesses (llsc-v6, llsc-v8 and their
-# -qemu twins on QEMU's bitmap code, llsc-cmpxchg) and nothing on the correct
-# ones (llsc-fixed, the bitmap targets). The same search must also find each broken bitmap backend
+# -qemu twins on QEMU's bitmap code, llsc-cmpxchg, race-v6, race-v8) and nothing on the correct
+# ones (llsc-fixed, race-fixed, the bitmap targets). The same search must also find each broken bitmap backend
 # (tests/lib/bitmap-mutants.sh) from an empty corpus: the shadow check and
 # the fuzzer reach real bitmap bugs, not only the seeded ones.
 # Budget: FIND_RUNS runs per target (default 100000), at most FIND_SECONDS
@@ -36,7 +36,7 @@ fuzz_once() {
 
 for t in $(targets); do
     case $t in
-        llsc-v6|llsc-v8|llsc-cmpxchg|llsc-v6-qemu|llsc-v8-qemu) want=find ;;
+        llsc-v6|llsc-v8|llsc-cmpxchg|llsc-v6-qemu|llsc-v8-qemu|race-v6|race-v8) want=find ;;
         *-fixed|*-fixed-*|bitmap-*) want=none ;;
         *) skip "finds bugs $t - no expectation recorded for this target"; continue ;;
     esac
