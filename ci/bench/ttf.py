@@ -35,11 +35,11 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
-sys.path.insert(0, os.path.join(ROOT, "ci", "campaign"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "campaign"))
 import knownstats  # noqa: E402
 import project  # noqa: E402
+
+ROOT, BUILD = project.ROOT, project.BUILD
 
 ARM_ENV = {
     "bytes": {"HX_MUTATOR": "0", "LLSC_FEEDBACK": "0"},
