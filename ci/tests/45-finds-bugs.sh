@@ -34,13 +34,16 @@ fuzz_once() {
     fi
 }
 
-for t in $(targets); do
+# judge TARGET: one PASS/FAIL/SKIP line. Each run is one libFuzzer process on
+# one core, so two targets run at a time; lines are printed in LIST order.
+judge() {
+    local t=$1 want c v
     case $t in
         llsc-v6|llsc-v8|llsc-cmpxchg|llsc-v6-qemu|llsc-v8-qemu|race-v6|race-v8) want=find ;;
         *-fixed|*-fixed-*|bitmap-*) want=none ;;
-        *) skip "finds bugs $t - no expectation recorded for this target"; continue ;;
+        *) skip "finds bugs $t - no expectation recorded for this target"; return ;;
     esac
-    [ -z "$(target_missing "$t")" ] || { skip "finds bugs $t - $(target_missing "$t")"; continue; }
+    [ -z "$(target_missing "$t")" ] || { skip "finds bugs $t - $(target_missing "$t")"; return; }
     c=$(corpus_owner "$t")
     v=$(fuzz_once "$BUILD/libfuzzer/$t" "$ROOT/corpus/$(target_family "$t").dict" \
         "$BUILD/corpus/$c/seeds" "$runs")
@@ -50,7 +53,15 @@ for t in $(targets); do
         none:nothing*) pass "finds nothing on $t (seed $seed): $v" ;;
         none:*) fail "finds nothing on $t - seed $seed found: $v" ;;
     esac
+}
+i=0
+for t in $(targets); do
+    i=$((i + 1))
+    [ "$(jobs -rp | wc -l)" -lt 2 ] || wait -n
+    judge "$t" >"$tmp/judge.$i" &
 done
+wait
+for j in $(seq 1 "$i"); do cat "$tmp/judge.$j"; done
 
 for m in $MUTANTS; do
     lf=$(build_mutant "$m" libfuzzer) || { fail "finds bugs mutant $m - does not build"; continue; }
