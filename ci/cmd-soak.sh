@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # what: the negative control's soak: a long campaign on fixed (builtin and QEMU bitmaps) whose only allowed outcome is clean
 # usage: ./build.sh soak [--time 1h] [--jobs N] [--seed N] [--out DIR]
-#   A campaign (./build.sh fuzz) on llsc-fixed and llsc-fixed-qemu (the
-#   latter when a QEMU tree can be had), both engines, every core, default
+#   A campaign (./build.sh fuzz) on llsc-fixed, race-fixed and their -qemu
+#   twins (when a QEMU tree can be had), both engines, every core, default
 #   one hour, with every llsc-fixed invariant checked after every op. Any
 #   finding is a bug in fixed or in the harness. Ends with one line:
 #     soak: CLEAN <targets>, <time>, <cores> core(s), seed <n>, <execs> execs
@@ -24,9 +24,10 @@ while [ $# -gt 0 ]; do
     esac
 done
 targets=llsc-fixed
-[ -n "$(target_missing llsc-fixed-qemu)" ] || targets+=,llsc-fixed-qemu
-[ -z "$(target_missing llsc-fixed-qemu)" ] ||
-    echo "soak: llsc-fixed-qemu left out: $(target_missing llsc-fixed-qemu)" >&2
+for t in race-fixed llsc-fixed-qemu race-fixed-qemu; do
+    why=$(target_missing "$t")
+    if [ -z "$why" ]; then targets+=,$t; else echo "soak: $t left out: $why" >&2; fi
+done
 out=${out:-$BUILD/campaigns/soak-${targets//,/-}}
 rc=0
 bash "$ROOT/ci/cmd-fuzz.sh" --targets "$targets" --time "$time" --out "$out" "${args[@]}" || rc=$?
