@@ -68,7 +68,8 @@ static noreturn void usage_error(const char *fmt, const char *arg)
     exit(2);
 }
 
-static void run_file(const char *path)
+/* The whole file in an exact-size buffer, so the sanitizers see any overread. */
+static void read_all(const char *path, uint8_t **out, size_t *outlen)
 {
     FILE *f = fopen(path, "rb");
     uint8_t *buf = NULL, *exact;
@@ -99,7 +100,6 @@ static void run_file(const char *path)
         exit(2);
     }
     fclose(f);
-    /* Exact-size copy so the sanitizers see any overread. */
     exact = malloc(len ? len : 1);
     if (!exact) {
         fprintf(stderr, "replay: %s: out of memory\n", path);
@@ -109,7 +109,16 @@ static void run_file(const char *path)
         memcpy(exact, buf, len);
     }
     free(buf);
+    *out = exact;
+    *outlen = len;
+}
 
+static void run_file(const char *path)
+{
+    uint8_t *exact;
+    size_t len;
+
+    read_all(path, &exact, &len);
     printf("Running: %s\n", path);
     fflush(stdout);
     current = path;
@@ -138,36 +147,6 @@ struct input {
 };
 static struct input *inputs;
 static size_t ninputs, capinputs;
-
-static void read_all(const char *path, uint8_t **out, size_t *outlen)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf = NULL;
-    size_t len = 0, cap = 0;
-
-    if (!f) {
-        fprintf(stderr, "replay: cannot open %s: %s\n", path, strerror(errno));
-        exit(2);
-    }
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 4096;
-            buf = realloc(buf, cap);
-            if (!buf) {
-                fprintf(stderr, "replay: %s: out of memory\n", path);
-                exit(2);
-            }
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) {
-            break;
-        }
-    }
-    fclose(f);
-    *out = buf;
-    *outlen = len;
-}
 
 static void add_input(const char *path)
 {
