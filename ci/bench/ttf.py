@@ -4,7 +4,9 @@ usage: ttf.py TARGET...   (run by ci/bench/fuzz.sh under `reaped`)
 
 A class is (target, violated property); it is reachable when a regression
 of the target records "# expect: FAIL <property>" (its W tags are listed).
-Each (arm, seed) is one libFuzzer run, -fork=1 -ignore_crashes=1, one core,
+Each (arm, seed) is one libFuzzer run, -fork=1 with the campaign's fork
+flags (engines.LF_FORK_ARGS; BENCH_LF_GROUPS=0 leaves out
+-fork_corpus_groups, as campaigns ran before), one core,
 from a copy of the seeds with the family's dictionary, for at most
 BENCH_TTF_MAX s. An arm is the engine setting compared:
   bytes   HX_MUTATOR=0 LLSC_FEEDBACK=0: edges and byte mutations only,
@@ -21,7 +23,8 @@ Arms alternate within a seed and seeds go out to BENCH_JOBS runs at once, so
 a change of load on a shared machine falls on every arm alike. Median over
 the seeds; a seed that never finds the class counts as "> cap".
 Knobs: BENCH_ARMS="bytes all all+mask", BENCH_SEEDS=5, BENCH_TTF_MAX=60,
-BENCH_JOBS (default: cores), BENCH_TTF_MD (markdown copy of the table).
+BENCH_JOBS (default: cores), BENCH_TTF_MD (markdown copy of the table),
+BENCH_LF_GROUPS.
 """
 
 import concurrent.futures
@@ -36,6 +39,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "campaign"))
+import engines  # noqa: E402
 import knownstats  # noqa: E402
 import project  # noqa: E402
 
@@ -91,8 +95,10 @@ def one_run(target, arm, seed, cap):
         stats = os.path.join(work, "known-stats")
         if masked:
             env.update(LLSC_KNOWN=KNOWN, LLSC_KNOWN_STATS=stats)
-        argv = [os.path.join(BUILD, "libfuzzer", target), f"-seed={seed}", "-fork=1",
-                "-ignore_crashes=1", f"-max_total_time={cap}", f"-artifact_prefix={arts}/"]
+        fork = [a for a in engines.LF_FORK_ARGS
+                if os.environ.get("BENCH_LF_GROUPS", "1") != "0" or "groups" not in a]
+        argv = [os.path.join(BUILD, "libfuzzer", target), f"-seed={seed}", "-fork=1", *fork,
+                f"-max_total_time={cap}", f"-artifact_prefix={arts}/"]
         d = project.dict_path(target)
         if d and os.path.exists(d):
             argv.append(f"-dict={d}")
