@@ -22,7 +22,9 @@
 #define FB_CROSSING_N (4u * FB_NENTRY * 2u * 4u * 2u)
 #define FB_WHERE_BASE (FB_CROSSING_BASE + FB_CROSSING_N)
 #define FB_WHERE_N (4u * 2u * 2u * (1u + LLSC_ALIAS_PAGES) * 16u)
-_Static_assert(FB_WHERE_BASE + FB_WHERE_N <= FB_MAP_SIZE, "feedback map too small");
+#define FB_REMAP_BASE (FB_WHERE_BASE + FB_WHERE_N)
+#define FB_REMAP_N (4u * FB_NENTRY * 2u * 2u + 4u)
+_Static_assert(FB_REMAP_BASE + FB_REMAP_N <= FB_MAP_SIZE, "feedback map too small");
 
 /* Pages protect_code made hold code, as the program asked (a small ring). */
 #define FB_CODE_PAGES 8
@@ -58,6 +60,10 @@ static struct {
     uint64_t page;
     bool alias_on[LLSC_ALIAS_PAGES];
     uint64_t alias_pa[LLSC_ALIAS_PAGES];
+    /* Per alias page, bit (cpu % 8) * 8 + mmu % 8: who accessed it since
+     * its last map, and who did under an earlier mapping and not since
+     * (where a flush that missed an entry leaves it stale). */
+    uint64_t seen[LLSC_ALIAS_PAGES], before[LLSC_ALIAS_PAGES];
     struct {
         bool armed;
         uint8_t hit;          /* another vCPU wrote since: 1 the page, 2 the bytes */
@@ -140,6 +146,11 @@ unsigned fb_access_index(const struct fb_access *a)
     i = i * FB_NCLASS + a->cls;
     i = i * 2u + a->stale;
     return FB_ACCESS_BASE + i;
+}
+
+unsigned fb_remap_index(unsigned kind, enum fb_entry entry, bool upper_mode, bool before)
+{
+    return FB_REMAP_BASE + (((kind & 3u) * FB_NENTRY + entry) * 2u + upper_mode) * 2u + before;
 }
 
 unsigned fb_sc_index(bool armed, unsigned hit, enum fb_entry entry)
@@ -296,6 +307,13 @@ static void access_features(const sut_machine *m, const struct orc *o,
         break;
     }
     bump(fb_access_index(&a));
+    if (alias) {
+        const unsigned j = (unsigned)((op->addr - LLSC_ALIAS_BASE) / st.page);
+        const uint64_t bit = UINT64_C(1) << ((op->cpu % 8u) * 8u + op->mmu % 8u);
+        bump(fb_remap_index(op->kind, a.entry, op->mmu > 0, st.before[j] & bit));
+        st.seen[j] |= bit;
+        st.before[j] &= ~bit;
+    }
     if (a.cross != FB_CROSS_NO) {
         const uint64_t next = (op->addr & ~(st.page - 1)) + st.page;
         bump(FB_CROSSING_BASE +
@@ -357,6 +375,11 @@ void fb_op(const sut_machine *m, const struct orc *o, const struct llsc_op *op)
     case LOP_MAP: {
         unsigned j = (unsigned)((op->addr - LLSC_ALIAS_BASE) / st.page);
         if (op->addr >= LLSC_ALIAS_BASE && j < LLSC_ALIAS_PAGES) {
+            /* A remap: did this page have users, in mode 0 or above? */
+            bump(FB_REMAP_BASE + FB_REMAP_N - 4u + (st.seen[j] != 0) * 2u +
+                 ((st.seen[j] & ~UINT64_C(0x0101010101010101)) != 0));
+            st.before[j] |= st.seen[j];
+            st.seen[j] = 0;
             st.alias_on[j] = true;
             st.alias_pa[j] = op->val;
         }

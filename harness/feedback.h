@@ -28,6 +28,11 @@
  *   reservation shape at each ll: against the other vCPUs' reservations
  *     (none, another page, same page, overlapping, identical) x crossing x
  *     own reservation already armed;
+ *   remaps: an access through an alias page: op kind x entry x MMU mode
+ *     above 0 x the same vCPU and mode used the page under an earlier
+ *     mapping and not since (a flush that missed an entry leaves exactly
+ *     that one stale); a map of an alias page x it had users x in a mode
+ *     above 0;
  *   other ops: kind x any reservation live.
  * The index of a feature is a fixed mixed-radix number of its fields (no
  * hash): the same state gives the same counter in every build.
@@ -95,6 +100,9 @@ unsigned fb_access_index(const struct fb_access *a);
 /* sc: own reservation armed, hit (0 none, 1 another vCPU wrote its page,
  * 2 the reserved bytes), the entry. */
 unsigned fb_sc_index(bool armed, unsigned hit, enum fb_entry entry);
+/* An access through an alias page: kind, entry, MMU mode above 0, the
+ * vCPU used the page in that mode under an earlier mapping and not since. */
+unsigned fb_remap_index(unsigned kind, enum fb_entry entry, bool upper_mode, bool before);
 /* The counters of the current input (every build; in the engine builds the
  * engine clears them between inputs). */
 const uint8_t *fb_counters(void);

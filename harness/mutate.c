@@ -13,7 +13,7 @@ const char *const mu_kind_names[MU_KINDS] = {
     [MU_INSERT] = "insert", [MU_DELETE] = "delete", [MU_DUPLICATE] = "duplicate",
     [MU_SWAP] = "swap",     [MU_SPLICE] = "splice", [MU_ARG] = "arg",
     [MU_CPU] = "cpu",       [MU_CLASS] = "class",   [MU_SHARE] = "share",
-    [MU_HEADER] = "header",
+    [MU_HEADER] = "header", [MU_COLLIDE] = "collide", [MU_REMAP] = "remap",
 };
 
 /* splitmix64: any seed, including 0, gives a full-period stream. */
@@ -74,7 +74,7 @@ size_t mu_write(const struct mu_family *f, const struct mu_prog *p, uint8_t *out
     return len;
 }
 
-static void insert_at(struct mu_prog *p, unsigned at, const struct mu_op *op)
+void mu_insert(struct mu_prog *p, unsigned at, const struct mu_op *op)
 {
     memmove(&p->op[at + 1], &p->op[at], (p->n - at) * sizeof(p->op[0]));
     p->op[at] = *op;
@@ -94,7 +94,7 @@ static bool generic(const struct mu_family *f, enum mu_kind k, struct mu_prog *p
             return false;
         }
         f->random_op(p, r, &op);
-        insert_at(p, mu_below(r, p->n + 1), &op);
+        mu_insert(p, mu_below(r, p->n + 1), &op);
         return true;
     }
     case MU_DELETE:
@@ -111,7 +111,7 @@ static bool generic(const struct mu_family *f, enum mu_kind k, struct mu_prog *p
             return false;
         }
         op = p->op[mu_below(r, p->n)];
-        insert_at(p, mu_below(r, p->n + 1), &op);
+        mu_insert(p, mu_below(r, p->n + 1), &op);
         return true;
     }
     case MU_SWAP: {
@@ -164,7 +164,7 @@ int mu_mutate_prog(const struct mu_family *f, struct mu_prog *p, int kind,
     static const unsigned weight[MU_KINDS] = {
         [MU_INSERT] = 3, [MU_DELETE] = 6, [MU_DUPLICATE] = 2, [MU_SWAP] = 2,
         [MU_SPLICE] = 1, [MU_ARG] = 6,    [MU_CPU] = 3,       [MU_CLASS] = 2,
-        [MU_SHARE] = 3,  [MU_HEADER] = 3,
+        [MU_SHARE] = 3,  [MU_HEADER] = 3, [MU_COLLIDE] = 3, [MU_REMAP] = 2,
     };
     unsigned total = 0;
 

@@ -40,6 +40,11 @@ enum mu_kind {
     MU_CLASS,     /* one op's address moved to another class (llsc) */
     MU_SHARE,     /* one op takes another op's address / range */
     MU_HEADER,    /* the config header changed (decoded config differs) */
+    MU_COLLIDE,   /* another vCPU's store or a DMA onto an LL's bytes, after
+                     the LL: the write every later SC must notice (llsc) */
+    MU_REMAP,     /* after an access through an alias page, the page mapped
+                     elsewhere and the access again: what a flush left
+                     behind shows (llsc) */
     MU_KINDS
 };
 
@@ -87,6 +92,10 @@ void mu_parse(const struct mu_family *f, const uint8_t *data, size_t size,
 /* Writes at most max bytes (dropping ops from the end to fit); the length. */
 size_t mu_write(const struct mu_family *f, const struct mu_prog *p, uint8_t *out,
                 size_t max);
+
+/* op into p before index at (at == p->n: at the end); the caller keeps
+ * p->n below the op cap. */
+void mu_insert(struct mu_prog *p, unsigned at, const struct mu_op *op);
 
 /* One structured mutation of p; kind < 0: chosen at random. Returns the kind
  * applied, or -1 if none applied (p then unchanged). */

@@ -171,6 +171,124 @@ static void llsc_random_op(const struct mu_prog *p, struct mu_rng *r, struct mu_
     }
 }
 
+/* A random op index of kind k (ll..store when k is LOP_N: any access); -1
+ * if p has none. */
+static int pick_kind(const struct mu_prog *p, unsigned k, struct mu_rng *r)
+{
+    unsigned start = mu_below(r, p->n);
+
+    for (unsigned n = 0; n < p->n; n++) {
+        unsigned i = (start + n) % p->n, ki = kind_of(&p->op[i]);
+        if (k == LOP_N ? ki <= LOP_STORE : ki == k) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+/* The c byte of the next vCPU (modulo those present, llsc_ops.h), in the
+ * same MMU mode: c + 1 within the vCPU bits. */
+static uint8_t next_cpu(uint8_t c)
+{
+    return (uint8_t)((c & ~31u) | ((c + 1u) & 31u));
+}
+
+static unsigned upto(struct mu_rng *r, unsigned n, unsigned cap)
+{
+    return mu_below(r, n < cap ? n : cap);
+}
+
+/* MU_COLLIDE: a write onto an LL's bytes after it, by another vCPU or by
+ * DMA; inserted, or a later op retargeted. */
+static bool collide(struct mu_prog *p, struct mu_rng *r)
+{
+    int l = pick_kind(p, LOP_LL, r);
+    struct mu_op w;
+    unsigned la, start, n;
+
+    if (l < 0) {
+        return false;
+    }
+    la = field_at(&p->op[l], F_ADDR); /* c A z: the size byte follows A */
+    if (mu_below(r, 2) == 0 && p->n < LLSC_MAX_OPS) {
+        const struct mu_op *ll = &p->op[l];
+        memset(&w, 0, sizeof(w));
+        if (mu_below(r, 4) == 0) {
+            w.b[0] = LOP_DMA; /* A z v */
+            memcpy(w.b + 1, ll->b + la, 3);
+            w.b[4] = random_val(r);
+        } else {
+            w.b[0] = LOP_STORE; /* c A z v */
+            w.b[1] = next_cpu(ll->b[field_at(ll, F_CPU)]);
+            memcpy(w.b + 2, ll->b + la, 3);
+            w.b[5] = random_val(r);
+        }
+        w.len = (uint8_t)llsc_op_len(w.b[0]);
+        mu_insert(p, (unsigned)l + 1 + upto(r, p->n - (unsigned)l, 3), &w);
+        return true;
+    }
+    n = p->n - (unsigned)l - 1;
+    start = mu_below(r, n);
+    for (unsigned t = 0; t < n; t++) {
+        unsigned j = (unsigned)l + 1 + (start + t) % n, kj = kind_of(&p->op[j]), aj, cj;
+        if (kj != LOP_STORE && kj != LOP_SC && kj != LOP_DMA && kj != LOP_LL) {
+            continue;
+        }
+        aj = field_at(&p->op[j], F_ADDR);
+        memcpy(p->op[j].b + aj, p->op[l].b + la, mu_below(r, 2) ? 3 : 2);
+        cj = field_at(&p->op[j], F_CPU);
+        if (cj && p->op[j].b[cj] == p->op[l].b[field_at(&p->op[l], F_CPU)]) {
+            p->op[j].b[cj] = next_cpu(p->op[j].b[cj]);
+        }
+        return true;
+    }
+    return false;
+}
+
+/* MU_REMAP: an access through alias page j (a RAM access first moved
+ * there: j mapped onto its page before it), then j mapped onto another RAM
+ * page, then the access again (a load or LL half the time as a store). */
+static bool remap(struct mu_prog *p, struct mu_rng *r)
+{
+    int i = pick_kind(p, LOP_N, r);
+    struct mu_op m, again;
+    unsigned at, j, pos;
+
+    if (i < 0 || p->n + 3 > LLSC_MAX_OPS) {
+        return false;
+    }
+    at = field_at(&p->op[i], F_ADDR);
+    memset(&m, 0, sizeof(m));
+    m.b[0] = LOP_MAP; /* j A */
+    m.len = (uint8_t)llsc_op_len(LOP_MAP);
+    if ((p->op[i].b[at] & 15) != 15) {
+        if ((p->op[i].b[at] & 15) >= 12) {
+            return false; /* not RAM: nothing an alias can map */
+        }
+        j = mu_below(r, LLSC_ALIAS_PAGES);
+        m.b[1] = (uint8_t)j;
+        memcpy(m.b + 2, p->op[i].b + at, 2);
+        mu_insert(p, (unsigned)i, &m);
+        i++;
+        p->op[i].b[at] = (uint8_t)((p->op[i].b[at] & 0xf0) | 15);
+        p->op[i].b[at + 1] = (uint8_t)(j << 4 | (p->op[i].b[at + 1] & 15));
+    }
+    j = (p->op[i].b[at + 1] >> 4) & 7;
+    again = p->op[i];
+    if ((kind_of(&again) == LOP_LOAD || kind_of(&again) == LOP_LL) && mu_below(r, 2)) {
+        again.b[0] = LOP_STORE; /* c A z, then v */
+        again.b[5] = random_val(r);
+        again.len = (uint8_t)llsc_op_len(LOP_STORE);
+    }
+    m.b[1] = (uint8_t)j;
+    m.b[2] = (uint8_t)(mu_below(r, 16) << 4 | mu_below(r, 12));
+    m.b[3] = (uint8_t)mu_rand(r);
+    pos = (unsigned)i + 1 + upto(r, p->n - (unsigned)i, 2);
+    mu_insert(p, pos, &m);
+    mu_insert(p, pos + 1 + upto(r, p->n - pos, 2), &again);
+    return true;
+}
+
 static unsigned addr_group(uint8_t s)
 {
     return (s & 15) < 12 ? 0 : (s & 15) - 11u;
@@ -251,6 +369,10 @@ static bool try_op(enum mu_kind k, struct mu_prog *p, unsigned i, struct mu_rng 
         memcpy(op->b + at, p->op[j].b + aj, 2);
         return true;
     }
+    case MU_COLLIDE:
+        return collide(p, r);
+    case MU_REMAP:
+        return remap(p, r);
     default:
         return false;
     }

@@ -50,6 +50,15 @@ static const char crossing_apart[] =
     "map vaddr=0x180000400 paddr=0x1800\n"
     "load cpu=0 addr=0x1800003fe size=4\n";
 
+/* vCPU0 stores through alias page 0 in MMU mode 1; the page is mapped
+ * elsewhere; vCPU0 (or, in the control, vCPU1) stores there again. */
+static const char remap_again[] =
+    CFG("0")
+    "map vaddr=0x180000000 paddr=0x1000\n"
+    "store cpu=0 mmu=1 addr=0x180000008 size=4 val=0x1\n"
+    "map vaddr=0x180000000 paddr=0x1400\n"
+    "store cpu=%u mmu=1 addr=0x180000008 size=4 val=0x2\n";
+
 static uint8_t snap[FB_MAP_SIZE];
 
 /* Run text on variant v; the counters it left in snap. */
@@ -129,6 +138,22 @@ int main(int argc, char **argv)
     report(snap[fb_access_index(&apart)] == 1 && snap[fb_access_index(&next)] == 0,
            "a page-crossing load through alias pages mapped apart lights 'crossing into "
            "another page', not 'into the next page'");
+
+    {
+        char text[sizeof(remap_again) + 8];
+        unsigned stale, fresh;
+        snprintf(text, sizeof(text), remap_again, 0u);
+        run(SUT_FIXED, text);
+        stale = snap[fb_remap_index(LOP_STORE, FB_ABSENT, true, true)];
+        fresh = snap[fb_remap_index(LOP_STORE, FB_ABSENT, true, false)];
+        snprintf(text, sizeof(text), remap_again, 1u);
+        run(SUT_FIXED, text);
+        report(stale == 1 && fresh == 1 &&
+                   snap[fb_remap_index(LOP_STORE, FB_ABSENT, true, true)] == 0,
+               "fixed: a store through an alias page in mode 1, the page remapped, the "
+               "same vCPU's store again lights 'used under an earlier mapping' (the remap "
+               "flushed its entry: absent); another vCPU's does not");
+    }
 
     run(SUT_V6, plain_store_while_reserved);
     report(memcmp(first, snap, sizeof(snap)) == 0,

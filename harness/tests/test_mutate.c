@@ -296,6 +296,57 @@ static int kind_ok(const struct mu_family *f, int k, const struct mu_prog *a,
         return 0;
     case MU_HEADER:
         return same_ops(a, b) && decoded_differ(f, a, b);
+    case MU_COLLIDE: {
+        /* A store or DMA inserted, or a later op retargeted, onto the
+         * address of an LL before it. */
+        int w = -1;
+        if (f != &mu_llsc) {
+            return 0;
+        }
+        if (b->n == a->n + 1) {
+            for (unsigned at = 0; at < b->n && w < 0; at++) {
+                unsigned kw = b->op[at].b[0] % LOP_N;
+                if (removed(b, a, at, 1) && (kw == LOP_STORE || kw == LOP_DMA)) {
+                    w = (int)at;
+                }
+            }
+        } else if (b->n == a->n && decoded_differ(f, a, b)) {
+            w = one_diff(a, b);
+        }
+        for (int l = 0; w >= 0 && l < w; l++) {
+            if (b->op[l].b[0] % LOP_N == LOP_LL &&
+                memcmp(b->op[l].b + 2, b->op[w].b + addr_at(&b->op[w]), 2) == 0) {
+                return 1;
+            }
+        }
+        return 0;
+    }
+    case MU_REMAP:
+        /* Two or three ops more: an access through alias page j, a map of
+         * j, then the same vCPU and address again. */
+        if (f != &mu_llsc || b->n < a->n + 2 || b->n > a->n + 3) {
+            return 0;
+        }
+        for (unsigned y = 1; y < b->n; y++) {
+            if (b->op[y].b[0] % LOP_N != LOP_MAP) {
+                continue;
+            }
+            for (unsigned x = 0; x < y; x++) {
+                const uint8_t *bx = b->op[x].b;
+                if (bx[0] % LOP_N > LOP_STORE || (bx[2] & 15) != 15 ||
+                    ((bx[3] >> 4) & 7) != b->op[y].b[1] % 8) {
+                    continue;
+                }
+                for (unsigned z = y + 1; z < b->n; z++) {
+                    const uint8_t *bz = b->op[z].b;
+                    if (bz[0] % LOP_N <= LOP_STORE && bz[1] == bx[1] &&
+                        memcmp(bz + 2, bx + 2, 2) == 0) {
+                        return 1;
+                    }
+                }
+            }
+        }
+        return 0;
     }
     return 0;
 }
@@ -481,7 +532,8 @@ static void test_family(int fam, const struct mu_family *f)
     printf("%s: %u inputs, %u outputs, %u crossovers\n", f->name, ninputs[fam], outputs,
            crosses);
     for (int k = 0; k < MU_KINDS; k++) {
-        int applies = f == &mu_llsc || (k != MU_CPU && k != MU_CLASS);
+        int applies = f == &mu_llsc ||
+                      (k != MU_CPU && k != MU_CLASS && k != MU_COLLIDE && k != MU_REMAP);
         snprintf(detail, sizeof(detail), "%s: %u of %u calls by name applied and checked, %u chosen at random",
                  mu_kind_names[k], ok_kind[k], tried[k], seen[k]);
         if (applies) {
