@@ -140,6 +140,17 @@ $(BUILD)/obj/fuzz/harness/oracle.o $(BUILD)/obj/fuzz/harness/llsc_fuzz.o \
 $(BUILD)/obj/fuzz/harness/bitmap_ops.o \
 $(BUILD)/obj/fuzz/sut/peek.o: CFLAGS_fuzz += -fno-sanitize-coverage=trace-cmp
 
+# Harness code whose branches tell the engine nothing that the SUT's, the
+# decoder's and the oracle's edges do not: fixed's invariant checks and the
+# TLB walks they use (sut/peek.c), the state feedback (its counters are the
+# features), reports, the known-class list and the mutators (they run outside
+# the input; libFuzzer clears what they light). Built without coverage they
+# no longer cost every execution their counters and features (issue 9 goal 1:
+# llsc-fixed about a quarter more exec/s, README Benchmarks).
+$(foreach o,invariant report known feedback mutate mutate_llsc mutate_bitmap \
+            mutate_libfuzzer mutate_lf_llsc mutate_lf_bitmap,$(BUILD)/obj/fuzz/harness/$(o).o) \
+$(BUILD)/obj/fuzz/sut/peek.o: CFLAGS_fuzz += -fno-sanitize=fuzzer-no-link
+
 # State feedback (harness/feedback.h): where its counters go depends on the
 # engine the build links; its comparisons feed the fuzzer nothing either.
 $(BUILD)/obj/fuzz/harness/feedback.o: CFLAGS_fuzz += -DLLSC_FB_LIBFUZZER -fno-sanitize-coverage=trace-cmp
