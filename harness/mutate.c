@@ -14,6 +14,7 @@ const char *const mu_kind_names[MU_KINDS] = {
     [MU_SWAP] = "swap",     [MU_SPLICE] = "splice", [MU_ARG] = "arg",
     [MU_CPU] = "cpu",       [MU_CLASS] = "class",   [MU_SHARE] = "share",
     [MU_HEADER] = "header", [MU_COLLIDE] = "collide", [MU_REMAP] = "remap",
+    [MU_CODE] = "code",
 };
 
 /* splitmix64: any seed, including 0, gives a full-period stream. */
@@ -165,6 +166,7 @@ int mu_mutate_prog(const struct mu_family *f, struct mu_prog *p, int kind,
         [MU_INSERT] = 3, [MU_DELETE] = 6, [MU_DUPLICATE] = 2, [MU_SWAP] = 2,
         [MU_SPLICE] = 1, [MU_ARG] = 6,    [MU_CPU] = 3,       [MU_CLASS] = 2,
         [MU_SHARE] = 3,  [MU_HEADER] = 3, [MU_COLLIDE] = 3, [MU_REMAP] = 2,
+        [MU_CODE] = 2,
     };
     unsigned total = 0;
 

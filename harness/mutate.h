@@ -45,6 +45,8 @@ enum mu_kind {
     MU_REMAP,     /* after an access through an alias page, the page mapped
                      elsewhere and the access again: what a flush left
                      behind shows (llsc) */
+    MU_CODE,      /* the page an access goes to made to hold translated code
+                     (protect_code) before it: the NOTDIRTY path (llsc) */
     MU_KINDS
 };
 

@@ -289,6 +289,43 @@ static bool remap(struct mu_prog *p, struct mu_rng *r)
     return true;
 }
 
+/* MU_CODE: protect_code of the page an access goes to, up to two ops
+ * before it (through an alias page: the page its last map names). */
+static bool code(struct mu_prog *p, struct mu_rng *r)
+{
+    int i = pick_kind(p, LOP_N, r), m;
+    const uint8_t *a;
+    struct mu_op c;
+
+    if (i < 0 || p->n >= LLSC_MAX_OPS) {
+        return false;
+    }
+    a = p->op[i].b + field_at(&p->op[i], F_ADDR);
+    if ((a[0] & 15) == 15) {
+        const unsigned j = (a[1] >> 4) & 7;
+        for (m = i - 1; m >= 0; m--) {
+            if (kind_of(&p->op[m]) == LOP_MAP && p->op[m].b[1] % 8 == j) {
+                break;
+            }
+        }
+        if (m < 0) {
+            return false;
+        }
+        a = p->op[m].b + field_at(&p->op[m], F_ADDR);
+        i = m + 1 + (int)upto(r, (unsigned)(i - m), 3); /* after the map */
+    } else if ((a[0] & 15) >= 12) {
+        return false; /* not RAM */
+    } else {
+        i -= (int)upto(r, (unsigned)i + 1, 3);
+    }
+    memset(&c, 0, sizeof(c));
+    c.b[0] = LOP_PROTECT_CODE; /* A */
+    memcpy(c.b + 1, a, 2);
+    c.len = (uint8_t)llsc_op_len(LOP_PROTECT_CODE);
+    mu_insert(p, (unsigned)i, &c);
+    return true;
+}
+
 static unsigned addr_group(uint8_t s)
 {
     return (s & 15) < 12 ? 0 : (s & 15) - 11u;
@@ -373,6 +410,8 @@ static bool try_op(enum mu_kind k, struct mu_prog *p, unsigned i, struct mu_rng 
         return collide(p, r);
     case MU_REMAP:
         return remap(p, r);
+    case MU_CODE:
+        return code(p, r);
     default:
         return false;
     }

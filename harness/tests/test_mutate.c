@@ -347,6 +347,25 @@ static int kind_ok(const struct mu_family *f, int k, const struct mu_prog *a,
             }
         }
         return 0;
+    case MU_CODE:
+        /* One protect_code more, of the page of an access after it (RAM),
+         * or of a map's page before it (an alias page). */
+        if (f != &mu_llsc || b->n != a->n + 1) {
+            return 0;
+        }
+        for (unsigned x = 0; x < b->n; x++) {
+            if (b->op[x].b[0] % LOP_N != LOP_PROTECT_CODE || !removed(b, a, x, 1)) {
+                continue;
+            }
+            for (unsigned z = 0; z < b->n; z++) {
+                unsigned kz = b->op[z].b[0] % LOP_N;
+                if (((z > x && kz <= LOP_STORE) || (z < x && kz == LOP_MAP)) &&
+                    memcmp(b->op[z].b + 2, b->op[x].b + 1, 2) == 0) {
+                    return 1;
+                }
+            }
+        }
+        return 0;
     }
     return 0;
 }
@@ -533,7 +552,8 @@ static void test_family(int fam, const struct mu_family *f)
            crosses);
     for (int k = 0; k < MU_KINDS; k++) {
         int applies = f == &mu_llsc ||
-                      (k != MU_CPU && k != MU_CLASS && k != MU_COLLIDE && k != MU_REMAP);
+                      (k != MU_CPU && k != MU_CLASS && k != MU_COLLIDE && k != MU_REMAP &&
+                       k != MU_CODE);
         snprintf(detail, sizeof(detail), "%s: %u of %u calls by name applied and checked, %u chosen at random",
                  mu_kind_names[k], ok_kind[k], tried[k], seen[k]);
         if (applies) {
