@@ -36,7 +36,8 @@ _LF_PLAIN = re.compile(r"^#(\d+)\s+\w+\s+cov: (\d+) ft: \d+ corp: (\d+)/\S+.*?ex
 # seeds (one mutation from several known classes) almost never reach a job;
 # grouped by size, every job draws from every group. Measured (ci/bench/
 # ttf.py, BENCH_LF_GROUPS=0 for the old way): v6 stray-write 2/5 -> 5/5 under
-# 60 s, v8 host-oob-write median 39 -> 1 s.
+# 60 s, v8 host-oob-write median 39 -> 1 s; and a fork session on llsc-fixed
+# runs about twice the executions (README, Benchmarks).
 LF_FORK_ARGS = ["-ignore_crashes=1", "-ignore_timeouts=1", "-ignore_ooms=1",
                 "-fork_corpus_groups=1"]
 
