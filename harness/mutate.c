@@ -155,6 +155,25 @@ static bool generic(const struct mu_family *f, enum mu_kind k, struct mu_prog *p
     }
 }
 
+bool mu_try_ops(struct mu_prog *p, enum mu_kind k, struct mu_rng *r,
+                bool (*try_op)(enum mu_kind k, struct mu_prog *p, unsigned i, struct mu_rng *r),
+                bool (*differs)(const struct mu_prog *p))
+{
+    static struct mu_prog orig;
+
+    memcpy(&orig, p, sizeof(orig));
+    for (int t = 0; t < 8; t++) {
+        if (!try_op(k, p, mu_below(r, p->n), r)) {
+            continue;
+        }
+        if (differs(p)) {
+            return true;
+        }
+        memcpy(p, &orig, sizeof(orig));
+    }
+    return false;
+}
+
 int mu_mutate_prog(const struct mu_family *f, struct mu_prog *p, int kind,
                    struct mu_rng *r)
 {

@@ -99,6 +99,14 @@ size_t mu_write(const struct mu_family *f, const struct mu_prog *p, uint8_t *out
  * p->n below the op cap. */
 void mu_insert(struct mu_prog *p, unsigned at, const struct mu_op *op);
 
+/* For a family's kinds that change one op: up to 8 tries of try_op on a
+ * random op (false: not applicable there) until differs says the program
+ * now means something else; p is restored after each try that does not.
+ * False if no try did. */
+bool mu_try_ops(struct mu_prog *p, enum mu_kind k, struct mu_rng *r,
+                bool (*try_op)(enum mu_kind k, struct mu_prog *p, unsigned i, struct mu_rng *r),
+                bool (*differs)(const struct mu_prog *p));
+
 /* One structured mutation of p; kind < 0: chosen at random. Returns the kind
  * applied, or -1 if none applied (p then unchanged). */
 int mu_mutate_prog(const struct mu_family *f, struct mu_prog *p, int kind,

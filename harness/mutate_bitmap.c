@@ -130,11 +130,16 @@ static bool try_op(enum mu_kind k, struct mu_prog *p, unsigned i, struct mu_rng 
     }
 }
 
+/* Does p decode to another program than dec_before? */
+static bool bm_differs(const struct mu_prog *p)
+{
+    decode_first(p, p->n, &dec_after);
+    return !same(&dec_before, &dec_after);
+}
+
 static bool bm_mutate(enum mu_kind k, struct mu_prog *p, struct mu_rng *r)
 {
-    struct mu_prog orig;
-
-    if (k == MU_CPU || k == MU_CLASS) {
+    if (k == MU_CPU || k == MU_CLASS || k == MU_COLLIDE || k == MU_REMAP || k == MU_CODE) {
         return false;
     }
     if (k == MU_HEADER) {
@@ -152,18 +157,7 @@ static bool bm_mutate(enum mu_kind k, struct mu_prog *p, struct mu_rng *r)
         return false;
     }
     decode_first(p, p->n, &dec_before);
-    memcpy(&orig, p, sizeof(orig));
-    for (int t = 0; t < 8; t++) {
-        if (!try_op(k, p, mu_below(r, p->n), r)) {
-            continue;
-        }
-        decode_first(p, p->n, &dec_after);
-        if (!same(&dec_before, &dec_after)) {
-            return true;
-        }
-        memcpy(p, &orig, sizeof(orig));
-    }
-    return false;
+    return mu_try_ops(p, k, r, try_op, bm_differs);
 }
 
 const struct mu_family mu_bitmap = {

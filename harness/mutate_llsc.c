@@ -417,10 +417,15 @@ static bool try_op(enum mu_kind k, struct mu_prog *p, unsigned i, struct mu_rng 
     }
 }
 
+/* Does p decode to another program than dec_before? */
+static bool llsc_differs(const struct mu_prog *p)
+{
+    decode_first(p, p->n, &dec_after);
+    return !llsc_prog_equal(&dec_before, &dec_after);
+}
+
 static bool llsc_mutate(enum mu_kind k, struct mu_prog *p, struct mu_rng *r)
 {
-    struct mu_prog orig;
-
     if (k == MU_HEADER) {
         struct llsc_cfg before;
         decode_first(p, 0, &dec_before);
@@ -442,19 +447,7 @@ static bool llsc_mutate(enum mu_kind k, struct mu_prog *p, struct mu_rng *r)
         return false;
     }
     decode_first(p, p->n, &dec_before);
-    memcpy(&orig, p, sizeof(orig));
-    for (int t = 0; t < 8; t++) {
-        unsigned i = mu_below(r, p->n);
-        if (!try_op(k, p, i, r)) {
-            continue;
-        }
-        decode_first(p, p->n, &dec_after);
-        if (!llsc_prog_equal(&dec_before, &dec_after)) {
-            return true;
-        }
-        memcpy(p, &orig, sizeof(orig));
-    }
-    return false;
+    return mu_try_ops(p, k, r, try_op, llsc_differs);
 }
 
 const struct mu_family mu_llsc = {
