@@ -215,8 +215,18 @@ class Triage:
             if fkey in self.db["files"]:
                 self._seen.add(path)
                 return
-        verdict, output = project.replay(target, path)
-        text = project.to_text(target, path)
+        # Replay the bytes read, not the path: AFL++ renames crashes/ when it
+        # resumes, and a file gone in between replayed as "cannot open",
+        # a crash finding that no reproducer shows.
+        own = os.path.join(self.dir, f".replaying-{os.getpid()}-{fkey[:12]}")
+        os.makedirs(self.dir, exist_ok=True)
+        with open(own, "wb") as f:
+            f.write(data)
+        try:
+            verdict, output = project.replay(target, own)
+            text = project.to_text(target, own)
+        finally:
+            os.unlink(own)
         sig = signature(verdict, text, output)
         key = f"{target}/{sig}"
         with self.lock:

@@ -186,6 +186,11 @@ cnt=$(jq_ "$c/findings/index.json" 'sum(r["count"] for r in d["findings"].values
 [ "$sig_dupes" = 0 ] && [ "$cnt" -gt "$nuniq" ] && pass "findings: $cnt files deduplicated into $nuniq signatures" ||
     fail "findings: dedup - $cnt files, $nuniq unique, $sig_dupes duplicate signatures"
 
+# A finding file renamed while triage reads it (AFL++ renames crashes/ when it
+# resumes) keeps its own verdict: once it came out as a "crash" no reproducer showed.
+ROOT="$ROOT" python3 "$ROOT/ci/tests/lib/triage_vanish.py" llsc-v8 \
+    "$BUILD/corpus/llsc-v8/regressions/w19-notdirty-full-width-into-tail.bin"
+
 # ---- the report ----------------------------------------------------------------
 r="$c/report"
 if [ -s "$r/report.md" ] && [ -s "$r/report.html" ] && grep -q '^## Unique findings' "$r/report.md" &&
